@@ -1,0 +1,3 @@
+"""Fixtures shared by every test module."""
+
+from tests.feedserver import feed_server  # noqa: F401  (pytest fixture)
