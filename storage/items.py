@@ -157,18 +157,26 @@ _FTS_TOKEN = re.compile(r"\w+")
 
 
 async def search_items(db: Database, query: str, *, limit: int = 10) -> list[TaggedItem]:
-    """Accent-insensitive full-text search, newest first; every word must occur (prefix match)."""
-    tokens = _FTS_TOKEN.findall(fold(query))
+    """Accent-insensitive full-text search, newest first.
+
+    The words as a phrase (the last one as a prefix, for a word still being typed) rank first;
+    when the phrase occurs nowhere, items holding every word anywhere.
+    """
+    tokens = _FTS_TOKEN.findall(fold(query))[:12]
     if not tokens:
         return []
-    match = " ".join(f'"{t}"*' for t in tokens[:12])
-    rows = await db.fetchall(
-        f"""SELECT {_ITEM_COLUMNS} FROM items
-            WHERE seq IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)
-            ORDER BY seq DESC LIMIT ?""",
-        (match, limit),
-    )
-    return await _hydrate(db, rows)
+    phrase = '"' + " ".join(tokens) + '"*'
+    every_word = " ".join(f'"{t}"' for t in tokens)
+    for match in (phrase, every_word) if len(tokens) > 1 else (phrase,):
+        rows = await db.fetchall(
+            f"""SELECT {_ITEM_COLUMNS} FROM items
+                WHERE seq IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)
+                ORDER BY seq DESC LIMIT ?""",
+            (match, limit),
+        )
+        if rows:
+            return await _hydrate(db, rows)
+    return []
 
 
 async def count_items(db: Database, *, since: float = 0) -> int:

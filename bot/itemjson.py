@@ -1,0 +1,54 @@
+"""The stable JSON shape of a tagged item (`diemtin classify --json`), and a one-line description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.gazetteer import Gazetteer
+from bot.models import Period, TaggedItem
+
+
+def period_to_json(period: Period | None) -> dict[str, Any] | None:
+    if period is None:
+        return None
+    return {
+        "week": period.week,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "year": period.year,
+    }
+
+
+def item_to_json(item: TaggedItem, gazetteer: Gazetteer) -> dict[str, Any]:
+    """Scripts and checks rely on these keys; add keys, never rename or drop them."""
+    name = lambda slug: gazetteer.get(slug).name  # noqa: E731
+    return {
+        "id": item.item_id,
+        "title": item.title,
+        "body": item.body,
+        "link": item.link,
+        "published": item.published.isoformat() if item.published else None,
+        "provinces": {
+            "primary": [name(s) for s in item.primary],
+            "mentioned": [name(s) for s in item.mentioned],
+        },
+        "province_slugs": {"primary": list(item.primary), "mentioned": list(item.mentioned)},
+        "current_units": [name(s) for s in item.current_units],
+        "national": item.national,
+        "topics": list(item.topics),
+        "period": period_to_json(item.period),
+    }
+
+
+def describe_item(item: TaggedItem, gazetteer: Gazetteer) -> str:
+    """"Sóc Trăng (nay TP Cần Thơ) [buu-chinh] Sóc Trăng: Đào tạo …" for terminal listings."""
+    if item.national:
+        where = "Toàn quốc"
+    else:
+        parts = []
+        for slug in item.primary:
+            unit, current = gazetteer.get(slug), gazetteer.current_of(slug)
+            parts.append(unit.name if current.slug == slug else f"{unit.name} (nay {current.name})")
+        where = ", ".join(parts)
+    topics = ",".join(item.topics[:3])
+    return f"{where} [{topics}] {item.title}"

@@ -1,0 +1,58 @@
+"""Read a local digest file — an RSS/Atom feed, an HTML page or plain text — as feed entries."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from bot.feeds import parse_feed_bytes
+from bot.models import FeedEntry
+from bot.textnorm import clean
+
+_FEED_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.S | re.I)
+_HTML_HINT = re.compile(r"<(p|div|li|ul|ol|br|html|body|h[1-6]|article|section)\b", re.I)
+_HTML_TITLE = re.compile(r"<(title|h1)[^>]*>(.*?)</\1>", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def local_path(source: str) -> Path | None:
+    """The file a source names (a path or file:// URL), or None for a remote URL."""
+    parsed = urlparse(source)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if parsed.scheme in ("http", "https"):
+        return None
+    return Path(source)
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else windows-1258 (Vietnamese code page)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1258", errors="replace")
+
+
+def entries_from_bytes(data: bytes, name: str = "") -> list[FeedEntry]:
+    """A feed gives its entries; an HTML page or a text file gives one entry."""
+    if _FEED_START.match(data[:4096]) or data.lstrip().startswith(b"\xef\xbb\xbf<?xml"):
+        entries, _title, _warning = parse_feed_bytes(data)
+        return entries
+    text = decode_text(data)
+    guid = "sha256:" + hashlib.sha256(data).hexdigest()[:24]
+    if _HTML_HINT.search(text):
+        match = _HTML_TITLE.search(text)
+        title = clean(_TAG.sub(" ", match.group(2))) if match else ""
+        return [FeedEntry(guid=guid, title=title, content=text, link="")]
+    first_line = next((line for line in clean(text).split("\n") if line.strip()), "")
+    return [FeedEntry(guid=guid, title=first_line, content=text, link="")]
+
+
+def read_entries(path: str | Path) -> list[FeedEntry]:
+    """Entries of a local file; raises OSError or bot.feeds.FeedParseError."""
+    path = Path(path)
+    return entries_from_bytes(path.read_bytes(), path.name)
