@@ -117,11 +117,14 @@ def _tone_variants(word: str) -> set[str]:
     if len(tones) != 1:
         return {word}
     letters = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch != tones[0]))
-    return {word} | {
+    placements = {
         unicodedata.normalize("NFC", letters[: i + 1] + tones[0] + letters[i + 1 :])
         for i, ch in enumerate(letters)
         if ch in _VOWELS
     }
+    # Only the placements people actually write (old and new style) share the word's key.
+    key = accent_key(word)
+    return {word} | {p for p in placements if accent_key(p) == key}
 
 
 def _spelling_variants(key: str) -> list[str]:

@@ -26,44 +26,71 @@ async def insert_items(
     current_of: Callable[[str], str],
     now: float | None = None,
 ) -> list[int]:
-    """Store new items in one transaction; return the seqs of those not already stored."""
+    """Store new items in one transaction; return the seqs of those not already stored.
+
+    Whole-batch statements (executemany) rather than a round trip per row: with aiosqlite every
+    statement is a hop to its thread, and a 1,000-entry feed has ~10,000 items.
+    """
     now = time.time() if now is None else now
-    added: list[int] = []
+    by_id: dict[str, TaggedItem] = {}
+    for item in items:
+        by_id.setdefault(item.item_id, item)
+    if not by_id:
+        return []
     async with db.transaction() as conn:
-        for item in items:
-            period = item.period
+        known: set[str] = set()
+        ids = list(by_id)
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
             cursor = await conn.execute(
-                """INSERT OR IGNORE INTO items (id, feed_id, title, body, link, published_at,
-                       stored_at, period_start, period_end, period_week, national, folded)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    item.item_id, feed_id, item.title, item.body, item.link,
-                    item.published.timestamp() if item.published else None, now,
-                    period.start.isoformat() if period else None,
-                    period.end.isoformat() if period else None,
-                    period.week if period else None,
-                    int(item.national), fold(f"{item.title}\n{item.body}"),
-                ),
+                f"SELECT id FROM items WHERE id IN ({','.join('?' * len(part))})", part
             )
-            if cursor.rowcount == 0:
-                continue
-            seq = cursor.lastrowid
-            added.append(seq)
-            province_rows = [
+            known.update(row[0] for row in await cursor.fetchall())
+        new = [item for item_id, item in by_id.items() if item_id not in known]
+        if not new:
+            return []
+        await conn.executemany(
+            """INSERT INTO items (id, feed_id, title, body, link, published_at, stored_at,
+                   period_start, period_end, period_week, national, folded)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [_item_row(item, feed_id, now) for item in new],
+        )
+        # Rows just inserted by this transaction hold the highest seqs, in insertion order.
+        cursor = await conn.execute(
+            "SELECT seq FROM items ORDER BY seq DESC LIMIT ?", (len(new),)
+        )
+        seqs = sorted(row[0] for row in await cursor.fetchall())
+        await conn.executemany(
+            "INSERT OR IGNORE INTO item_provinces (item_seq, slug, current, role, position)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
                 (seq, slug, current_of(slug), role, pos)
+                for seq, item in zip(seqs, new, strict=True)
                 for role, slugs in (("primary", item.primary), ("mentioned", item.mentioned))
                 for pos, slug in enumerate(slugs)
-            ]
-            await conn.executemany(
-                "INSERT OR IGNORE INTO item_provinces (item_seq, slug, current, role, position)"
-                " VALUES (?, ?, ?, ?, ?)",
-                province_rows,
-            )
-            await conn.executemany(
-                "INSERT OR IGNORE INTO item_topics (item_seq, slug, rank) VALUES (?, ?, ?)",
-                [(seq, slug, rank) for rank, slug in enumerate(item.topics)],
-            )
-    return added
+            ],
+        )
+        await conn.executemany(
+            "INSERT OR IGNORE INTO item_topics (item_seq, slug, rank) VALUES (?, ?, ?)",
+            [
+                (seq, slug, rank)
+                for seq, item in zip(seqs, new, strict=True)
+                for rank, slug in enumerate(item.topics)
+            ],
+        )
+    return seqs
+
+
+def _item_row(item: TaggedItem, feed_id: int | None, now: float) -> tuple:
+    period = item.period
+    return (
+        item.item_id, feed_id, item.title, item.body, item.link,
+        item.published.timestamp() if item.published else None, now,
+        period.start.isoformat() if period else None,
+        period.end.isoformat() if period else None,
+        period.week if period else None,
+        int(item.national), fold(f"{item.title}\n{item.body}"),
+    )
 
 
 def _period(row) -> Period | None:
