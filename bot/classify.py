@@ -1,0 +1,144 @@
+"""Tag raw items with the provinces they are about and their topics.
+
+The provinces an item is *about* (``primary``) are those named in its lead: the short heading
+before ":" ("Sóc Trăng: …"), or else the first sentence ("Hội Nông dân và Bưu điện TP. Phổ Yên,
+Thái Nguyên ký kết …"). Provinces named only further on are ``mentioned`` (the Sơn La festival
+in the Đà Nẵng item). An item whose lead names no province is national, unless its feed is a
+provincial portal with a default province.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from bot.digest import NATIONAL, fast_clean, lead_spans, split_entry
+from bot.models import FeedEntry, Period, RawItem, TaggedItem
+from bot.textnorm import accent_key
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.gazetteer import Gazetteer
+    from bot.topics import Topics
+
+
+def item_id(feed_key: str, body: str) -> str:
+    """Stable id of an item: the same text from the same feed gets the same id.
+
+    The body is compared through ``accent_key`` with whitespace collapsed, so a digest
+    re-published under a new guid, or with "Hoá" re-typed as "Hóa", keeps its ids.
+    """
+    normalised = " ".join(map(_TOKEN_KEYS.__getitem__, fast_clean(body).lower().split()))
+    digest = hashlib.sha256(f"{feed_key}\x1f{normalised}".encode())
+    return digest.hexdigest()[:24]
+
+
+def classify(
+    raw: RawItem,
+    *,
+    feed_key: str,
+    gazetteer: Gazetteer,
+    topics: Topics,
+    default_province: str | None = None,
+) -> TaggedItem:
+    """Provinces (primary, mentioned, current units) and topics of one raw item."""
+    title = fast_clean(raw.title)
+    body = fast_clean(raw.body)
+    primary: tuple[str, ...] = ()
+    named: list[str] = []
+
+    # A digest item's title is its own first sentence; an article's title is a lead of its own.
+    from_body = _title_is_from_body(title, body)
+    sources = [body] if from_body else [title, body]
+    for text in sources:
+        if not text:
+            continue
+        mentions = gazetteer.find_in_text(text)
+        if not primary:
+            primary = _lead_provinces(text, mentions)
+        named.extend(m.slug for m in mentions)
+
+    if not primary and default_province:
+        primary = (default_province,)
+    mentioned = tuple(s for s in _dedupe(named) if s not in primary)
+    current = _dedupe(_current_slug(gazetteer, slug) for slug in primary)
+    # A title cut from the body is not counted twice.
+    tags = tuple(topics.tag(body if from_body else f"{title}\n{body}"))
+    return TaggedItem(
+        item_id=item_id(feed_key, body or title),
+        title=title,
+        body=body,
+        link=raw.link,
+        published=raw.published,
+        period=raw.period,
+        primary=primary,
+        mentioned=mentioned,
+        current_units=current,
+        topics=tags,
+    )
+
+
+def classify_entry(
+    entry: FeedEntry,
+    *,
+    feed_key: str,
+    gazetteer: Gazetteer,
+    topics: Topics,
+    default_province: str | None = None,
+) -> tuple[Period | None, list[TaggedItem]]:
+    """Split one entry and tag its items, in order; an item repeated verbatim is kept once."""
+    digest = split_entry(entry, gazetteer=gazetteer)
+    out: list[TaggedItem] = []
+    seen: set[str] = set()
+    for raw in digest.items:
+        tagged = classify(
+            raw,
+            feed_key=feed_key,
+            gazetteer=gazetteer,
+            topics=topics,
+            default_province=default_province,
+        )
+        if tagged.item_id not in seen:
+            seen.add(tagged.item_id)
+            out.append(tagged)
+    return digest.period, out
+
+
+class _TokenKeys(dict):
+    """accent_key per whitespace-separated token, memoised (accent_key works word by word)."""
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= 200_000:
+            self.clear()
+        key = self[token] = accent_key(token)
+        return key
+
+
+_TOKEN_KEYS = _TokenKeys()
+
+
+def _lead_provinces(text: str, mentions) -> tuple[str, ...]:
+    """Slugs named in the heading before ":", else in the first sentence, in order."""
+    head_end, sentence_end = lead_spans(text)
+    in_head = _dedupe(m.slug for m in mentions if m.start < head_end)
+    return in_head or _dedupe(m.slug for m in mentions if m.start < sentence_end)
+
+
+def _title_is_from_body(title: str, body: str) -> bool:
+    stem = title.rstrip("…").rstrip()
+    return not stem or body.startswith(stem)
+
+
+def _current_slug(gazetteer: Gazetteer, slug: str) -> str:
+    try:
+        return gazetteer.current_of(slug).slug
+    except (KeyError, LookupError, ValueError):
+        return slug
+
+
+def _dedupe(slugs: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for slug in slugs:
+        if slug and slug != NATIONAL and slug not in out:
+            out.append(slug)
+    return tuple(out)
