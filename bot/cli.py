@@ -106,16 +106,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    config = _load_config(args.config, required=True)
     from bot.app import run_app
 
-    config = _load_config(args.config, required=True)
     return asyncio.run(run_app(config))
 
 
 def cmd_weekly(args: argparse.Namespace) -> int:
+    config = _load_config(args.config, required=True)
     from bot.app import queue_weekly_once
 
-    config = _load_config(args.config, required=True)
     return asyncio.run(queue_weekly_once(config, now_all=args.now, chat=args.chat))
 
 
