@@ -30,7 +30,7 @@ def test_classify_json_on_the_sample_is_the_stable_interface():
     assert len(items) == 9
     assert [i["provinces"]["primary"] for i in items] == [
         ["Thái Nguyên"], ["Sóc Trăng"], ["Lâm Đồng"], ["Đà Nẵng"], ["Thanh Hóa"],
-        ["Quảng Trị"], ["Lạng Sơn"], ["Bà Rịa - Vũng Tàu"], [],
+        ["Quảng Trị"], ["Lạng Sơn"], ["Bà Rịa – Vũng Tàu"], [],
     ]
     assert items[1]["current_units"] == ["Cần Thơ"]
     assert items[7]["current_units"] == ["TP Hồ Chí Minh"]
