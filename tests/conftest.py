@@ -15,10 +15,8 @@ from bot.topics import default_topics
 from handlers.types import Incoming, Reply, Services
 from storage.db import Database
 
-try:
-    from tests.feedserver import feed_server  # noqa: F401  (pytest fixture)
-except ImportError:  # pragma: no cover - the feed-server helper's module not there yet
-    pass
+from tests.fake_telegram import fake_telegram  # noqa: F401  (pytest fixture)
+from tests.feedserver import feed_server  # noqa: F401  (pytest fixture)
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC: a Tuesday
 ADMIN_ID = "4242"
