@@ -108,7 +108,11 @@ class App:
             gazetteer=self.services.gazetteer, topics=self.services.topics,
             clock=self.services.clock, on_queued=lambda _n: self.worker.wake(),
         )
-        self._poller = asyncio.create_task(self.ingestor.run(self.stop_event), name="feed-poller")
+        # Look for due feeds at least as often as the most eager feed wants polling.
+        tick = max(0.5, min([5.0, *(f.interval_seconds for f in self.config.feeds)]))
+        self._poller = asyncio.create_task(
+            self.ingestor.run(self.stop_event, tick=tick), name="feed-poller"
+        )
         log.info("diemtin running: %d feeds, storage %s", len(self.config.feeds), self.config.storage_path)
 
     async def stop(self) -> None:

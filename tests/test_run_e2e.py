@@ -1,0 +1,123 @@
+"""`diemtin run` as an operator starts it: a real process, a fake Bot API and a feed on 127.0.0.1.
+
+An official subscribes by chat, a digest appears in the feed, and the official receives the
+Lâm Đồng bullet and nothing else; `diemtin weekly --now` from another process reaches the chat
+through the running bot; SIGTERM stops it cleanly; the token never shows in its output.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.samples import rss, sample_rss
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456789:AAFakeTokenForTestsOnlyDoNotLogThis"
+OFFICIAL = 555001
+
+
+def _config(tmp_path: Path, fake, feed_url: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[storage]
+path = "diemtin.sqlite3"
+
+[[feeds]]
+url = "{feed_url}"
+interval_seconds = 1
+
+[telegram]
+base_url = "{fake.base_url}"
+admins = [42]
+poll_timeout = 1
+
+[schedule]
+timezone = "Asia/Ho_Chi_Minh"
+weekly = "mon 08:00"
+
+[delivery]
+poll_interval_seconds = 0.5
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": TOKEN}
+
+
+def _start(config: Path, log_path: Path) -> subprocess.Popen:
+    log = log_path.open("w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
+        stdout=log, stderr=subprocess.STDOUT, env=_env(), cwd=config.parent,
+    )
+
+
+def _stop(proc: subprocess.Popen) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            pytest.fail("diemtin run did not stop within 30 s of SIGTERM")
+    return proc.returncode
+
+
+def test_subscribe_then_a_digest_arrives_then_weekly_then_stop(tmp_path, fake_telegram, feed_server):
+    fake = fake_telegram
+    empty = rss([])
+    feed_server.serve("/rss", empty)
+    config = _config(tmp_path, fake, feed_server.url("/rss"))
+    log_path = tmp_path / "run.log"
+    proc = _start(config, log_path)
+    try:
+        fake.push_message(OFFICIAL, "/tinh lam dong", user_id=OFFICIAL, language_code="vi")
+        fake.wait_for_blocking(lambda: fake.sent(OFFICIAL), timeout=30)
+        assert "Lâm Đồng" in fake.sent(OFFICIAL)[0]
+
+        feed_server.serve("/rss", sample_rss())
+        fake.wait_for_blocking(lambda: len(fake.sent(OFFICIAL)) >= 2, timeout=30)
+        push = fake.sent(OFFICIAL)[1]
+        assert "Lâm Đồng: Hỗ trợ nông dân chuyển đổi số" in push
+        for other in ("Sóc Trăng", "Thanh Hóa", "Bà Rịa", "an toàn thông tin"):
+            assert other not in push
+
+        weekly = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "weekly", "--config", str(config), "--now"],
+            capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=60,
+        )
+        assert weekly.returncode == 0, weekly.stderr
+        fake.wait_for_blocking(lambda: len(fake.sent(OFFICIAL)) >= 3, timeout=30)
+        summary = fake.sent(OFFICIAL)[2]
+        assert "tuần 19" in summary and "Lâm Đồng" in summary
+    finally:
+        code = _stop(proc)
+    output = log_path.read_text()
+    assert code == 0, output
+    assert "AAFakeToken" not in output
+    assert "Traceback" not in output
+    # Exactly once each: the reply, the push, the summary.
+    assert len(fake.sent(OFFICIAL)) == 3
+
+
+def test_run_without_a_token_says_so(tmp_path, fake_telegram, feed_server):
+    feed_server.serve("/rss", rss([]))
+    config = _config(tmp_path, fake_telegram, feed_server.url("/rss"))
+    env = {k: v for k, v in _env().items() if k != "TELEGRAM_BOT_TOKEN"}
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+    )
+    assert out.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" in out.stderr and "Traceback" not in out.stderr
