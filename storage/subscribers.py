@@ -1,0 +1,82 @@
+"""Read-side SQL for matching and summaries: who is subscribed to what, and chats' settings.
+
+The writer of these tables is storage/chats.py; nothing here changes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.matching import SubscriptionRow
+from storage.db import Database
+
+
+async def instant_subscriptions(db: Database, *, now: float) -> list[SubscriptionRow]:
+    """Subscriptions of every chat that takes instant pushes now: active, mode 'instant', not paused."""
+    rows = await db.fetchall(
+        """SELECT s.chat_ref, s.kind, s.value, s.created_at
+           FROM subscriptions s JOIN chats c ON c.id = s.chat_ref
+           WHERE c.active = 1 AND c.mode = 'instant'
+             AND (c.paused_until IS NULL OR c.paused_until <= ?)""",
+        (now,),
+    )
+    return [SubscriptionRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def active_subscriptions(db: Database) -> list[SubscriptionRow]:
+    """Subscriptions of every active chat, whatever its mode or pause."""
+    rows = await db.fetchall(
+        """SELECT s.chat_ref, s.kind, s.value, s.created_at
+           FROM subscriptions s JOIN chats c ON c.id = s.chat_ref WHERE c.active = 1"""
+    )
+    return [SubscriptionRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def chat_langs(db: Database) -> dict[int, str]:
+    """Language of every active chat."""
+    rows = await db.fetchall("SELECT id, lang FROM chats WHERE active = 1")
+    return {r[0]: r[1] for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryChat:
+    """What the weekly schedule needs to know about a chat."""
+
+    id: int
+    lang: str
+    weekly_day: int | None
+    weekly_time: str | None
+    weekly_empty: bool
+    paused_until: float | None
+    last_summary_at: float | None
+    last_summary_key: str | None
+    created_at: float
+
+    def is_paused(self, now: float) -> bool:
+        return self.paused_until is not None and self.paused_until > now
+
+
+async def summary_chats(db: Database, *, chat_ref: int | None = None) -> list[SummaryChat]:
+    """Active chats (or the one given) with their weekly settings."""
+    where, params = "active = 1", []
+    if chat_ref is not None:
+        where += " AND id = ?"
+        params.append(chat_ref)
+    rows = await db.fetchall(
+        f"""SELECT id, lang, weekly_day, weekly_time, weekly_empty, paused_until,
+                   last_summary_at, last_summary_key, created_at
+            FROM chats WHERE {where} ORDER BY id""",
+        params,
+    )
+    return [
+        SummaryChat(
+            r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7], r[8]
+        )
+        for r in rows
+    ]
+
+
+async def chat_ref_of(db: Database, messenger: str, chat_id: str) -> int | None:
+    return await db.scalar(
+        "SELECT id FROM chats WHERE messenger = ? AND chat_id = ?", (messenger, str(chat_id))
+    )
