@@ -393,16 +393,26 @@ async def sending(db_path: Path, args) -> list[tuple[str, str]]:
     from telegram.request import HTTPXRequest
     from telegram.warnings import PTBDeprecationWarning
 
+    from bot.aiohttp_request import AiohttpRequest
+
     warnings.simplefilter("ignore", PTBDeprecationWarning)
     lines: list[tuple[str, str]] = []
     fake = FakeProcess()
     try:
         # (a) no limits, through HTTP.
+        fresh = db_path.with_name(db_path.stem + "-aiohttp.sqlite3")
+        shutil.copyfile(db_path, fresh)  # the aiohttp run starts from the same outbox
         bot = Bot(TOKEN, base_url=fake.base_url, request=HTTPXRequest(connection_pool_size=64))
         await bot.initialize()
         sent, elapsed, _, _ = await send_for(db_path, bot, UNLIMITED, stop_after=args.send, seconds=120, fake=fake)
         await bot.shutdown()
-        lines.append(("(a) worker → PTB → HTTP fake, no limits", f"{sent / elapsed:8.0f} msg/s  ({sent} in {elapsed:.1f} s)"))
+        lines.append(("(a) worker → PTB (httpx) → HTTP fake", f"{sent / elapsed:8.0f} msg/s  ({sent} in {elapsed:.1f} s)"))
+        # (a) the same with the backend `diemtin run` uses for sending.
+        bot = Bot(TOKEN, base_url=fake.base_url, request=AiohttpRequest(connection_pool_size=64))
+        await bot.initialize()
+        sent, elapsed, _, _ = await send_for(fresh, bot, UNLIMITED, stop_after=args.send, seconds=120, fake=fake)
+        await bot.shutdown()
+        lines.append(("(a) worker → PTB (aiohttp) → HTTP fake", f"{sent / elapsed:8.0f} msg/s  ({sent} in {elapsed:.1f} s)"))
         # (a') no limits, no HTTP: the worker and PTB alone.
         recording = RecordingRequest.make()
         bot = Bot(TOKEN, request=recording)

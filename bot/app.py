@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.config import Config
 from bot.delivery import DeliveryWorker, TelegramSender, match_new_items
 from bot.gazetteer import default_gazetteer
@@ -62,6 +63,8 @@ class App:
         self.telegram = TelegramAdapter(
             services, token=config.telegram.token or "", base_url=config.telegram.base_url,
             base_file_url=config.telegram.base_file_url, poll_timeout=config.telegram.poll_timeout,
+            # Well above the worker's concurrency, so a send never waits for a connection.
+            request=AiohttpRequest(connection_pool_size=max(64, 2 * config.delivery.concurrency)),
         )
         self.worker = DeliveryWorker(
             {"telegram": TelegramSender(self.telegram.bot)}, services.db, config.delivery,

@@ -43,6 +43,7 @@ from telegram.ext import (
     filters,
 )
 from telegram.warnings import PTBDeprecationWarning
+from telegram.request import BaseRequest
 
 from bot import messages
 from handlers import router
@@ -155,6 +156,7 @@ class TelegramAdapter:
         poll_timeout: int = 30,
         admin_cache_seconds: float = 300,
         max_concurrent_updates: int = 64,
+        request: BaseRequest | None = None,
     ) -> None:
         if not token:
             raise ValueError("a Telegram bot token is required ([telegram].token or TELEGRAM_BOT_TOKEN)")
@@ -167,15 +169,17 @@ class TelegramAdapter:
         self._managers: dict[tuple[int, int], tuple[bool, float]] = {}
         self._order = PerChatOrder(max_concurrent_updates)
         self._running = False
-        self.application: Application = (
+        builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(base_url)
             .base_file_url(base_file_url or file_url_for(base_url))
             .concurrent_updates(self._order)
             .job_queue(None)
-            .build()
         )
+        if request is not None:  # e.g. AiohttpRequest, for bulk sending
+            builder = builder.request(request)
+        self.application: Application = builder.build()
         app = self.application
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(ChatMemberHandler(self._on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
