@@ -21,7 +21,7 @@ from bot.aiohttp_request import AiohttpRequest
 from bot.config import Config
 from bot.delivery import DeliveryWorker, TelegramSender, match_new_items
 from bot.gazetteer import default_gazetteer
-from bot.ingest import Ingestor
+from bot.ingest import IngestReport, Ingestor
 from bot.logsetup import setup_logging
 from bot.topics import Topics
 from bot.weekly import queue_due_summaries, schedule_weekly
@@ -76,6 +76,7 @@ class App:
         )
         self.scheduler = AsyncIOScheduler(timezone=config.timezone)
         services.extra["poll_feed"] = self.poll_feed_now
+        services.extra["wake_delivery"] = self.worker.wake
         self._poller: asyncio.Task | None = None
         self._matching = asyncio.Lock()  # feeds finish together; one matching pass at a time
 
@@ -91,13 +92,10 @@ class App:
             self.worker.wake()
         return queued
 
-    async def poll_feed_now(self, feed_id: int) -> str:
-        """Admin "poll now": one poll of one feed, reported in a few words."""
+    async def poll_feed_now(self, feed_id: int) -> IngestReport | None:
+        """Admin "poll now": one poll of one feed; its new items are matched as usual."""
         feed = await feed_store.get_feed(self.services.db, feed_id)
-        if feed is None:
-            return "unknown feed"
-        report = await self.ingestor.poll_feed(feed)
-        return report.error or f"{report.status}: {report.items_added} new"
+        return None if feed is None else await self.ingestor.poll_feed(feed)
 
     async def start(self) -> None:
         await sync_config_feeds(self.services)

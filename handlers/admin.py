@@ -117,6 +117,9 @@ async def guitin_gui(ctx: Context) -> list[Reply]:
     if queued is None:
         return [ctx.reply(ctx.t("broadcast.not_draft", state=draft.state), edit=ctx.is_button)]
     log.info("broadcast %s queued for %s chats by %s", draft.id, queued, ctx.incoming.user_id)
+    wake = ctx.services.extra.get("wake_delivery")
+    if wake is not None:  # the running bot's worker; otherwise it finds the rows at its next poll
+        wake()
     return [ctx.reply(ctx.t("broadcast.queued", n=queued), edit=ctx.is_button)]
 
 

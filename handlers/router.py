@@ -68,6 +68,7 @@ ALL_COMMANDS: list[CommandSpec] = [
     # settings
     CommandSpec("chedo", ("mode",), settings.chedo, manage=True),
     CommandSpec("lich", ("schedule",), settings.lich, manage=True),
+    CommandSpec("tuantrong", ("emptyweek",), settings.tuantrong, manage=True, menu=False),
     CommandSpec("tamdung", ("pause",), settings.tamdung, manage=True),
     CommandSpec("tieptuc", ("resume",), settings.tieptuc, manage=True),
     CommandSpec("ngonngu", ("lang", "language"), settings.ngonngu, manage=True),

@@ -36,6 +36,10 @@ _SLOT_CHOICES = (
     ("t7 08:00", WeeklySlot(5, 8, 0)),
     ("cn 20:00", WeeklySlot(6, 20, 0)),
 )
+_SWITCH = {
+    "on": frozenset({"bat", "on", "co", "yes", "gui"}),
+    "off": frozenset({"tat", "off", "khong", "no", "im"}),
+}
 _GLUED_DAY = re.compile(r"\bthu([2-7])")
 _GLUED_SUNDAY = re.compile(r"\bchunhat\b")
 
@@ -83,7 +87,12 @@ def _slot_buttons(ctx: Context, current: WeeklySlot) -> list[tuple]:
         button(("✅ " if slot == current else "") + slot.label(ctx.lang), f"/lich {typed}")
         for typed, slot in _SLOT_CHOICES
     ]
-    return [tuple(buttons[:2]), tuple(buttons[2:4]), tuple(buttons[4:])]
+    empty = ctx.chat.weekly_empty
+    toggle = button(
+        ctx.t("schedule.empty_button_on" if empty else "schedule.empty_button_off"),
+        "/tuantrong tat" if empty else "/tuantrong bat",
+    )
+    return [tuple(buttons[:2]), tuple(buttons[2:4]), tuple(buttons[4:]), (toggle,)]
 
 
 async def lich(ctx: Context) -> list[Reply]:
@@ -98,6 +107,17 @@ async def lich(ctx: Context) -> list[Reply]:
         return [ctx.reply(text + "\n" + ctx.t("schedule.usage"), _slot_buttons(ctx, current))]
     await chats.set_weekly_slot(ctx.db, ctx.chat.id, slot.day, slot.hhmm, ctx.now)
     return [ctx.reply(ctx.t("schedule.set", slot=slot_label(ctx, slot)), edit=ctx.is_button)]
+
+
+async def tuantrong(ctx: Context) -> list[Reply]:
+    """/tuantrong bat|tat: a week with nothing matching gets one short line, or nothing."""
+    choice = _pick(_SWITCH, ctx.args) if ctx.args else None
+    if choice is None:
+        state = ctx.t("schedule.empty_on" if ctx.chat.weekly_empty else "schedule.empty_off")
+        return [ctx.reply(state + "\n" + ctx.t("schedule.empty_usage"))]
+    await chats.set_weekly_empty(ctx.db, ctx.chat.id, choice == "on", ctx.now)
+    key = "schedule.empty_on" if choice == "on" else "schedule.empty_off"
+    return [ctx.reply("✅ " + ctx.t(key), edit=ctx.is_button)]
 
 
 # ----------------------------------------------------------------------------- /tamdung /tieptuc

@@ -135,6 +135,13 @@ async def set_mode(db: Database, chat_ref: int, mode: str, now: float) -> None:
     )
 
 
+async def set_weekly_empty(db: Database, chat_ref: int, send: bool, now: float) -> None:
+    """Whether a week with nothing matching still gets its one short line."""
+    await db.execute(
+        "UPDATE chats SET weekly_empty = ?, updated_at = ? WHERE id = ?", (int(send), now, chat_ref)
+    )
+
+
 async def set_weekly_slot(db: Database, chat_ref: int, day: int, hhmm: str, now: float) -> None:
     await db.execute(
         "UPDATE chats SET weekly_day = ?, weekly_time = ?, updated_at = ? WHERE id = ?",

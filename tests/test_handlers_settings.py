@@ -180,3 +180,18 @@ async def test_language_buttons_and_bad_value(user):
     assert data_of(replies) == ["/ngonngu vi", "/ngonngu en"]
     assert "Không có ngôn ngữ" in await user.text("/ngonngu klingon")
     assert (await user.chat()).lang_explicit is False
+
+
+# ----------------------------------------------------------------------------- /tuantrong
+
+
+async def test_empty_weeks_switch_by_typing_and_by_button(user):
+    replies = await user.send("/lich")
+    assert (await user.chat()).weekly_empty
+    assert "/tuantrong tat" in data_of(replies)
+    assert "không gửi gì" in await user.text("/tuantrong tat")
+    assert not (await user.chat()).weekly_empty
+    assert "/tuantrong bat" in data_of(await user.send("/lich"))
+    await user.press("/emptyweek on")
+    assert (await user.chat()).weekly_empty
+    assert "/tuantrong bat" in await user.text("/tuantrong maybe")
