@@ -134,6 +134,18 @@ def _feeds(data: dict, default_interval: int) -> tuple[FeedConfig, ...]:
     return tuple(feeds)
 
 
+def _check_topics(path: Path | None, overrides: dict) -> None:
+    """Load the taxonomy once so a bad [topics] table is a config error, not a crash later."""
+    from bot.topics import Topics
+
+    try:
+        Topics.load(path, overrides or None)
+    except FileNotFoundError:
+        raise ConfigError(f"[topics].path: file not found: {path}") from None
+    except (ValueError, TypeError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"[topics]: {str(exc).removeprefix('config [topics]: ')}") from None
+
+
 def parse_config(data: dict, *, path: Path | None = None) -> Config:
     """Validate a parsed TOML document."""
     base = path.parent if path else Path.cwd()
@@ -175,6 +187,9 @@ def parse_config(data: dict, *, path: Path | None = None) -> Config:
     topics_path = _get(topics_t, "topics", "path", str, None)
     overrides = {k: v for k, v in topics_t.items() if k != "path"}
 
+    topics_file = (base / topics_path) if topics_path else None
+    _check_topics(topics_file, overrides)
+
     zalo = _messenger(data, "zalo", "ZALO_BOT_TOKEN", "https://bot-api.zapps.me/bot") if "zalo" in data else None
     log_level = str(_table(data, "logging").get("level", "INFO")).upper()
     return Config(
@@ -187,7 +202,7 @@ def parse_config(data: dict, *, path: Path | None = None) -> Config:
         weekly_default=weekly,
         delivery=delivery,
         polling=polling,
-        topics_path=(base / topics_path) if topics_path else None,
+        topics_path=topics_file,
         topic_overrides=overrides,
         log_level=log_level,
     )

@@ -98,6 +98,7 @@ def test_ingest_a_feed_url(tmp_path, feed_server):
         ('[schedule]\ntimezone = "Mars/Olympus"\n', "[schedule].timezone"),
         ('[[feeds]]\nurl = "x.xml"\nprovince = "Atlantis"\n', "province"),
         ("[delivery]\nglobal_per_second = -1\n", "[delivery].global_per_second"),
+        ('[topics]\ndisable = ["khong-co"]\n', "[topics]"),
     ],
 )
 def test_bad_config_is_one_line_and_exit_2(tmp_path, content, expected):
@@ -122,3 +123,15 @@ def test_token_from_environment_never_printed(tmp_path):
         del os.environ["TELEGRAM_BOT_TOKEN"]
     assert loaded.telegram.token.startswith("123456789:")
     assert "secret" not in repr(loaded) and "secret" not in repr(loaded.telegram)
+
+
+def test_config_topic_overrides_reach_the_tagger(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[storage]\npath = "t.sqlite3"\n[topics.nong-nghiep-so]\nvi = "Nông nghiệp số"\n'
+        'en = "Digital agriculture"\nphrases = { "nông dân" = 3, "nông sản" = 3 }\n',
+        encoding="utf-8",
+    )
+    out = diemtin("ingest", str(SAMPLE_TXT), "--config", str(config))
+    assert out.returncode == 0, out.stderr
+    assert "Nông nghiệp số" in out.stdout
