@@ -21,7 +21,7 @@ from bot.aiohttp_request import AiohttpRequest
 from bot.config import Config
 from bot.delivery import DeliveryWorker, TelegramSender, match_new_items
 from bot.gazetteer import default_gazetteer
-from bot.ingest import IngestReport, Ingestor
+from bot.ingest import Ingestor, IngestReport
 from bot.logsetup import setup_logging
 from bot.topics import Topics
 from bot.weekly import queue_due_summaries, schedule_weekly

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 # First retry after a minute, doubling each failure, capped by PollingConfig.max_backoff_seconds.
 FIRST_RETRY_SECONDS = 60
+NO_STATE = FetchState()  # no validators yet: an unconditional GET
 
 
 @dataclass
@@ -110,7 +111,7 @@ class Ingestor:
             await self._client.aclose()
             self._client = None
 
-    async def fetch(self, url: str, state: FetchState = FetchState()) -> FetchResult:
+    async def fetch(self, url: str, state: FetchState = NO_STATE) -> FetchResult:
         return await fetch_feed(
             url, state, client=self.client, timeout=self.polling.timeout_seconds,
             max_bytes=self.polling.max_bytes, max_redirects=self.polling.max_redirects,

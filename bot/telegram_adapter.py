@@ -42,8 +42,8 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBDeprecationWarning
 from telegram.request import BaseRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import messages
 from handlers import router

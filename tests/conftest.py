@@ -14,7 +14,6 @@ from bot.models import TaggedItem
 from bot.topics import default_topics
 from handlers.types import Incoming, Reply, Services
 from storage.db import Database
-
 from tests.fake_telegram import fake_telegram  # noqa: F401  (pytest fixture)
 from tests.feedserver import feed_server  # noqa: F401  (pytest fixture)
 
