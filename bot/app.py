@@ -19,10 +19,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.config import Config
-from bot.delivery import DeliveryWorker, TelegramSender, match_new_items
+from bot.delivery import DeliveryWorker
 from bot.gazetteer import default_gazetteer
 from bot.ingest import Ingestor, IngestReport
+from bot.instant import match_new_items
 from bot.logsetup import setup_logging
+from bot.senders import TelegramSender
 from bot.topics import Topics
 from bot.weekly import queue_due_summaries, schedule_weekly
 from handlers.types import Services

@@ -1,11 +1,10 @@
-"""Delivery: new items → outbox rows (``queue_instant``) and the one worker draining the outbox.
+"""Delivery: the one worker draining the outbox.
 
 The worker claims due rows, sends them with bounded concurrency through a ``Sender``, paces
 itself (bot.pacing) and records every outcome in the outbox. A slow or rate-limited chat never
 holds up the others: only chats whose own limit allows a message now get rows claimed.
 
-Senders raise the small error types below (``TelegramSender`` maps python-telegram-bot's
-exceptions onto them; a Zalo sender will map its own), so the worker knows nothing of PTB.
+Senders (bot.senders) raise small error types, so the worker knows nothing of any messenger.
 
     python -m bot.delivery --db data/diemtin.sqlite3 --base-url http://127.0.0.1:8081/bot
 runs the worker alone (token in TELEGRAM_BOT_TOKEN) until SIGTERM/SIGINT.
@@ -18,250 +17,24 @@ import contextlib
 import logging
 import random
 import time
-import warnings
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
 
 from bot.config import DeliveryConfig
-from bot.matching import RecipientIndex, item_keys
-from bot.messages import t
-from bot.models import TaggedItem
-from bot.render import MAX_MESSAGE_UTF16, render_items, telegram_length
-from storage import items as item_store
+from bot.senders import (
+    ChatGone,
+    ChatMoved,
+    RateLimited,
+    Rejected,
+    Sender,
+    TelegramSender,
+    Transient,
+)
 from storage import outbox
 from storage.db import Database
-from storage.outbox import Claimed, NewMessage
-
-if TYPE_CHECKING:  # pragma: no cover
-    import telegram
-
-    from bot.gazetteer import Gazetteer
-    from bot.topics import Topics
+from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
-
-MAX_INSTANT_ITEMS = 30  # per chat and batch; the rest as "… and N more — /moinhat"
-
-
-# ----------------------------------------------------------------------------- sending
-
-
-class SendError(Exception):
-    """A send failed; the subclass says what the worker should do about it."""
-
-
-class RateLimited(SendError):
-    """429: stop all sending for ``retry_after`` seconds, then send this again."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"rate limited: retry after {retry_after:g} s")
-        self.retry_after = retry_after
-
-
-class ChatGone(SendError):
-    """The bot was blocked or removed, or the chat does not exist: stop sending to it.
-    ``reason`` is short ("blocked", "kicked", "chat not found", ...), the message the detail."""
-
-    def __init__(self, reason: str, detail: str | None = None) -> None:
-        super().__init__(detail or reason)
-        self.reason = reason
-
-
-class ChatMoved(SendError):
-    """The group became a supergroup with a new id: move the chat, send again."""
-
-    def __init__(self, new_chat_id: str) -> None:
-        super().__init__(f"chat moved to {new_chat_id}")
-        self.new_chat_id = str(new_chat_id)
-
-
-class Transient(SendError):
-    """Timeout, network trouble, 5xx: try again later."""
-
-
-class Rejected(SendError):
-    """The messenger refuses this message (bad markup, too long, ...): never retry it."""
-
-
-class Sender(Protocol):
-    async def send(self, chat_id: str, payload: dict) -> str:
-        """Send one message; return its message id, or raise a SendError."""
-        ...
-
-
-_CHAT_GONE_REQUESTS = (
-    "chat not found", "user not found", "peer_id_invalid", "chat_write_forbidden",
-    "have no rights to send", "not enough rights to send", "bot is not a member",
-)
-
-
-def _gone_reason(text: str) -> str:
-    lower = text.lower()
-    for word in ("blocked", "kicked", "deactivated", "chat not found", "user not found"):
-        if word in lower:
-            return word
-    return lower[:100]
-
-
-class TelegramSender:
-    """Sends outbox payloads with a python-telegram-bot ``Bot``: HTML, inline buttons, no
-    link previews."""
-
-    def __init__(self, bot: telegram.Bot) -> None:
-        self.bot = bot
-
-    def _scrub(self, text: str) -> str:
-        token = getattr(self.bot, "token", None)
-        return text.replace(token, "<token>") if token else text
-
-    async def send(self, chat_id: str, payload: dict) -> str:
-        from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-        from telegram.error import (
-            BadRequest,
-            ChatMigrated,
-            Forbidden,
-            NetworkError,
-            RetryAfter,
-            TelegramError,
-            TimedOut,
-        )
-
-        markup = None
-        if payload.get("buttons"):
-            markup = InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(b["text"], url=b["url"])
-                        if "url" in b
-                        else InlineKeyboardButton(b["text"], callback_data=b["data"])
-                        for b in row
-                    ]
-                    for row in payload["buttons"]
-                ]
-            )
-        target: int | str = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
-        try:
-            message = await self.bot.send_message(
-                target,
-                payload["text"],
-                parse_mode=payload.get("parse_mode", "HTML"),
-                reply_markup=markup,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22 warns the int form will become a timedelta
-                warnings.simplefilter("ignore")
-                wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            raise RateLimited(seconds) from None
-        except ChatMigrated as exc:
-            raise ChatMoved(str(exc.new_chat_id)) from None
-        except Forbidden as exc:
-            text = self._scrub(exc.message)
-            raise ChatGone(_gone_reason(text), text) from None
-        except BadRequest as exc:  # before NetworkError: BadRequest subclasses it
-            text = self._scrub(exc.message)
-            if any(reason in text.lower() for reason in _CHAT_GONE_REQUESTS):
-                raise ChatGone(_gone_reason(text), text) from None
-            raise Rejected(text) from None
-        except TimedOut as exc:  # before NetworkError as well
-            raise Transient(f"timed out: {self._scrub(exc.message)}") from None
-        except NetworkError as exc:
-            raise Transient(self._scrub(exc.message)) from None
-        except TelegramError as exc:
-            raise Transient(f"{type(exc).__name__}: {self._scrub(exc.message)}") from None
-        return str(message.message_id)
-
-
-# ----------------------------------------------------------------------------- instant matching
-
-
-async def queue_instant(
-    db: Database,
-    index: RecipientIndex,
-    items: Sequence[TaggedItem],
-    *,
-    gazetteer: Gazetteer,
-    topics: Topics,
-    now: float,
-    langs: Mapping[int, str] | None = None,
-) -> int:
-    """Queue the pushes for newly stored items and mark them matched, in one transaction.
-
-    A crash before the commit leaves the items unmatched (redone at the next start); dedupe keys
-    make a redo queue nothing twice. Returns how many messages were queued.
-    """
-    if not items:
-        return 0
-    per_chat: dict[int, list[TaggedItem]] = {}
-    for item in items:
-        keys = item_keys(item) if index.has_keywords else None
-        for chat in index.recipients(item, keys):
-            per_chat.setdefault(chat, []).append(item)
-    if langs is None and per_chat:
-        from storage.subscribers import chat_langs
-
-        langs = await chat_langs(db)
-    rendered: dict[tuple[str, tuple[str, ...]], list[dict]] = {}
-    blocks: dict = {}
-    messages: list[NewMessage] = []
-    for chat, chat_items in per_chat.items():
-        lang = (langs or {}).get(chat, "vi")
-        ids = tuple(i.item_id for i in chat_items)
-        key = (lang, ids)
-        payloads = rendered.get(key)
-        if payloads is None:
-            texts = render_push(chat_items, lang=lang, gazetteer=gazetteer, topics=topics, cache=blocks)
-            payloads = [outbox.payload(text) for text in texts]
-            rendered[key] = payloads
-        for part, data in enumerate(payloads):
-            messages.append(NewMessage(chat, "items", outbox.items_key(chat, ids, part), data))
-    seqs = [i.seq for i in items if i.seq is not None]
-    async with db.transaction() as conn:
-        queued = await outbox.enqueue_in(conn, messages, now=now) if messages else 0
-        await item_store.mark_matched(conn, seqs)
-    log.info("delivery: %d new items → %d messages for %d chats", len(items), queued, len(per_chat))
-    return queued
-
-
-def render_push(
-    items: Sequence[TaggedItem],
-    *,
-    lang: str,
-    gazetteer: Gazetteer,
-    topics: Topics,
-    cache: dict | None = None,
-) -> list[str]:
-    """The instant push of some items to one chat, as message texts."""
-    shown = list(items[:MAX_INSTANT_ITEMS])
-    header = t(lang, "delivery.instant_header", n=len(items))
-    texts = render_items(shown, lang=lang, gazetteer=gazetteer, topics=topics, header=header, cache=cache)
-    if len(items) > len(shown):
-        more = t(lang, "delivery.more", n=len(items) - len(shown))
-        if telegram_length(texts[-1]) + telegram_length(more) + 2 <= MAX_MESSAGE_UTF16:
-            texts[-1] += "\n\n" + more
-        else:
-            texts.append(more)
-    return texts
-
-
-async def match_new_items(
-    db: Database, *, gazetteer: Gazetteer, topics: Topics, now: float, batch: int = 2000
-) -> int:
-    """Queue pushes for every stored item not yet matched (just stored, or left by a crash)."""
-    from storage.subscribers import instant_subscriptions
-
-    total = 0
-    while True:
-        items = await item_store.unmatched_items(db, limit=batch)
-        if not items:
-            return total
-        index = RecipientIndex(await instant_subscriptions(db, now=now))
-        total += await queue_instant(db, index, items, gazetteer=gazetteer, topics=topics, now=now)
-        if len(items) < batch:
-            return total
 
 
 # ----------------------------------------------------------------------------- the worker

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import parse_config
-from bot.delivery import match_new_items
 from bot.gazetteer import default_gazetteer
 from bot.ingest import Ingestor
+from bot.instant import match_new_items
 from bot.itemjson import describe_item
 from bot.render import html_to_terminal
 from bot.topics import default_topics

@@ -21,9 +21,11 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.config import DeliveryConfig
-from bot.delivery import DeliveryWorker, TelegramSender, match_new_items
+from bot.delivery import DeliveryWorker
 from bot.ingest import tag_entries
+from bot.instant import match_new_items
 from bot.models import Period
+from bot.senders import TelegramSender
 from bot.sourcefile import entries_from_bytes
 from bot.weekly import queue_due_summaries
 from storage import chats, outbox

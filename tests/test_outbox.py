@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import DeliveryConfig
-from bot.delivery import match_new_items, queue_instant
+from bot.instant import match_new_items, queue_instant
 from bot.matching import RecipientIndex
 from bot.pacing import Pacer
 from storage import chats, outbox
