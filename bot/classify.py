@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from bot.digest import NATIONAL, fast_clean, lead_spans, split_entry
 from bot.models import FeedEntry, Period, RawItem, TaggedItem
-from bot.textnorm import accent_key
+from bot.textnorm import accent_key, is_plain, retone
+from bot.topics import text_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.gazetteer import Gazetteer
@@ -28,9 +29,38 @@ def item_id(feed_key: str, body: str) -> str:
     The body is compared through ``accent_key`` with whitespace collapsed, so a digest
     re-published under a new guid, or with "Hoá" re-typed as "Hóa", keeps its ids.
     """
-    normalised = " ".join(map(_TOKEN_KEYS.__getitem__, fast_clean(body).lower().split()))
+    return _item_id(feed_key, _Views(fast_clean(body)))
+
+
+def _item_id(feed_key: str, views: _Views) -> str:
+    # Clean text has no space next to a line break, none at its ends, no two in a row; plain
+    # text has no other white space. Unless two line breaks meet, collapsing white space is then
+    # turning line breaks into spaces, and plain text keys the same word by word as whole.
+    if views.plain and "\n\n" not in views.lowered:
+        normalised = views.retoned.replace("\n", " ")
+    else:
+        normalised = " ".join(map(_TOKEN_KEYS.__getitem__, views.lowered.split()))
     digest = hashlib.sha256(f"{feed_key}\x1f{normalised}".encode())
     return digest.hexdigest()[:24]
+
+
+class _Views:
+    """The forms of one text (already through ``textnorm.clean``) that tagging needs, once."""
+
+    __slots__ = ("cleaned", "lowered", "plain", "_retoned")
+
+    def __init__(self, cleaned: str) -> None:
+        self.cleaned = cleaned
+        self.lowered = cleaned.lower()
+        self.plain = is_plain(self.lowered)
+        self._retoned: str | None = None
+
+    @property
+    def retoned(self) -> str:
+        """``retone(lowered)``: the accent key, when the text is plain."""
+        if self._retoned is None:
+            self._retoned = retone(self.lowered)
+        return self._retoned
 
 
 def classify(
@@ -46,6 +76,7 @@ def classify(
     body = fast_clean(raw.body)
     primary: tuple[str, ...] = ()
     named: list[str] = []
+    views = _Views(body)  # lower-cased once, for provinces, topics and the id
 
     # A digest item's title is its own first sentence; an article's title is a lead of its own.
     from_body = _title_is_from_body(title, body)
@@ -53,7 +84,10 @@ def classify(
     for text in sources:
         if not text:
             continue
-        mentions = gazetteer.find_in_text(text)
+        if text is body:
+            mentions = gazetteer.find_in_clean(body, lowered=views.lowered, plain=views.plain)
+        else:
+            mentions = gazetteer.find_in_text(text)
         if not primary:
             primary = _lead_provinces(text, mentions)
         named.extend(m.slug for m in mentions)
@@ -63,9 +97,14 @@ def classify(
     mentioned = tuple(s for s in _dedupe(named) if s not in primary)
     current = _dedupe(_current_slug(gazetteer, slug) for slug in primary)
     # A title cut from the body is not counted twice.
-    tags = tuple(topics.tag(body if from_body else f"{title}\n{body}"))
+    if not from_body:
+        tags = tuple(topics.tag(f"{title}\n{body}"))
+    elif views.plain:
+        tags = tuple(topics.tag_clean(body, key=text_key(views.retoned)))
+    else:
+        tags = tuple(topics.tag_clean(body))
     return TaggedItem(
-        item_id=item_id(feed_key, body or title),
+        item_id=_item_id(feed_key, views) if body else item_id(feed_key, title),
         title=title,
         body=body,
         link=raw.link,

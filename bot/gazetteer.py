@@ -27,7 +27,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.textnorm import TONE_MARKS, accent_key, clean, fold
+from bot.textnorm import TONE_MARKS, WordStartPattern, accent_key, clean, fold, is_plain
 
 NATIONAL = "toan-quoc"
 
@@ -97,9 +97,10 @@ class _TextEntry:
 _VOWELS = "aeiouyăâêôơư"
 
 
-def _text_key(cleaned: str) -> str:
+def _text_key(cleaned: str, low: str | None = None) -> str:
     """Lower-cased cleaned text, same length as it (offsets carry over)."""
-    low = cleaned.lower()
+    if low is None:
+        low = cleaned.lower()
     if len(low) != len(cleaned):  # "İ".lower() is two characters
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in cleaned)
     # Legacy fonts type Đ as the look-alike Icelandic eth.
@@ -250,7 +251,8 @@ class Gazetteer:
                 if _canonical(variant) not in self._text_index:
                     raise ValueError(f"{spelling!r}: variant {variant!r} has no index entry")
                 trie.add(variant)
-        self._text_re = re.compile(r"(?<!\w)" + trie.pattern())
+        self._text_words = WordStartPattern(trie.pattern())
+        self._text_re = self._text_words.regex
 
         self._by_accent = _index(input_spellings, lambda s: " ".join(_tokens(accent_key(s))))
         self._by_fold = _index(input_spellings, lambda s: " ".join(_tokens(fold(s))))
@@ -312,14 +314,25 @@ class Gazetteer:
 
     def find_in_text(self, text: str) -> list[Mention]:
         """Units named in an article, leftmost-longest, in order of appearance."""
-        cleaned = clean(text)
-        key = _text_key(cleaned)
+        return self.find_in_clean(clean(text))
+
+    def find_in_clean(
+        self, cleaned: str, *, lowered: str | None = None, plain: bool | None = None
+    ) -> list[Mention]:
+        """``find_in_text`` of text already through ``textnorm.clean``.
+
+        ``lowered`` is ``cleaned.lower()`` and ``plain`` is ``textnorm.is_plain(lowered)``, for
+        callers that hold them already (classification computes them once per item).
+        """
+        key = _text_key(cleaned, lowered)
+        if plain is None or lowered is None:
+            plain = is_plain(key)
         mentions: list[Mention] = []
-        search = self._text_re.search
+        find = self._text_words.searcher(key, plain=plain)
         pos = 0
-        while (m := search(key, pos)) is not None:
-            start, end = m.span()
-            entry = self._text_index[_canonical(m.group())]
+        while (found := find(pos)) is not None:
+            start, end, name = found
+            entry = self._text_index[_canonical(name)]
             surface = cleaned[start:end]
             if not all(
                 tok[:1].isupper() or not need

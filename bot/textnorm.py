@@ -15,8 +15,10 @@ form), so offsets found in a key point at the same characters in ``clean(text)``
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
+from collections.abc import Callable
 
 _ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff\t\r\f\v]")
 _SPACE_RUNS = re.compile(r" {2,}")
@@ -27,14 +29,31 @@ _NOT_ASCII_NOR_MARK = re.compile(r"[^\x00-\x7f\u0300-\u036f]")
 
 def clean(text: str) -> str:
     """NFC-normalise, turn exotic spaces into plain ones, collapse runs of spaces, trim lines."""
+    if not text:
+        return ""
+    if _is_clean(text):  # most text is cleaned more than once on its way: skip the work
+        return text
     # Each step is one pass in C; this runs on every item of every feed.
-    text = unicodedata.normalize("NFC", text or "")
+    text = unicodedata.normalize("NFC", text)
     text = _ODD_SPACES.sub(" ", text)
     if "  " in text:
         text = _SPACE_RUNS.sub(" ", text)
-    if "\n" in text:
+    if " \n" in text or "\n " in text:
         text = _LINE_EDGES.sub("\n", text)
     return text.strip(" \n")
+
+
+def _is_clean(text: str) -> bool:
+    """True when ``clean(text) == text``, found out without building anything new."""
+    if text[0] in " \n" or text[-1] in " \n" or "  " in text:
+        return False
+    if not unicodedata.is_normalized("NFC", text):
+        return False
+    for line in text.split("\n"):
+        # isprintable() is False for tabs, NBSP, zero-width and every other odd space.
+        if not line.isprintable() or line[:1] == " " or line[-1:] == " ":
+            return False
+    return True
 
 
 # The five Vietnamese tone marks (the sixth tone has no mark).
@@ -53,17 +72,167 @@ _OLD_STYLE_PATTERN = re.compile("|".join(_OLD_STYLE))
 
 def accent_key(text: str) -> str:
     """Lower-cased NFC text with the tone of oa/oe/uy on the second vowel (one style for both)."""
-    return _OLD_STYLE_PATTERN.sub(lambda m: _OLD_STYLE[m.group()], clean(text).lower())
+    return retone(clean(text).lower())
+
+
+def retone(lowered: str) -> str:
+    """The tone of oa/oe/uy moved onto the second vowel: ``accent_key`` of clean, lower-case text.
+
+    ``accent_key(text) == retone(clean(text).lower())``; for callers that already hold the
+    cleaned, lower-cased text.
+    """
+    return _OLD_STYLE_PATTERN.sub(_new_style, lowered)
+
+
+def _new_style(match: re.Match[str]) -> str:
+    return _OLD_STYLE[match.group()]
+
+
+# Text made only of these characters (after lower-casing) gives the same key word by word as
+# whole: no combining marks, nothing that NFC or lower-casing could change again, and no
+# white space but " " and "\n". Vietnamese text is made of them.
+_PLAIN_RANGES = ((0x0A, 0x0A), (0x20, 0x7E), (0xA1, 0x24F), (0x1E00, 0x1EFF), (0x2010, 0x2027),
+                 (0x2030, 0x205E))
+_NOT_PLAIN = re.compile(
+    "[^" + "".join(re.escape(chr(lo)) + "-" + re.escape(chr(hi)) for lo, hi in _PLAIN_RANGES) + "]"
+)
+
+
+def is_plain(lowered: str) -> bool:
+    """True when ``lowered`` holds only precomposed Latin letters, ASCII and common punctuation.
+
+    For such text, per-word keys (``accent_key`` of each word) equal the whole-text key
+    (``retone``), and ``clean`` changes nothing inside a word.
+    """
+    return _NOT_PLAIN.search(lowered) is None
+
+
+_WORD_CHAR = re.compile(r"\w")
+# The characters of plain text that end a word, but the space: ASCII punctuation, "\n", quotes,
+# dashes … (every one there is: the plain ranges are small enough to list them all).
+_PLAIN_SEPARATORS = "".join(
+    ch
+    for lo, hi in _PLAIN_RANGES
+    for ch in map(chr, range(lo, hi + 1))
+    if ch != " " and _WORD_CHAR.match(ch) is None
+)
+
+
+class WordStartPattern:
+    r"""The regex ``(?<!\w)(?:alternatives)``: matches that start a word, searched fast.
+
+    A regex that begins with a look-behind runs its whole program at every position of the
+    text. In plain text (``is_plain``) a word starts after a space, after one of a known set
+    of separators, or at the start: two searches that begin with a literal (a space, or a
+    separator, the text padded with a space in front) let the regex engine skip ahead in C,
+    and together give exactly the matches of the look-behind regex. ``alternatives`` must not
+    look behind itself.
+    """
+
+    def __init__(self, alternatives: str) -> None:
+        self.regex = re.compile(r"(?<!\w)(?:" + alternatives + ")")
+        self._after_space = re.compile(" (?:" + alternatives + ")")
+        separators = "".join(map(re.escape, _PLAIN_SEPARATORS))
+        self._after_separator = re.compile("[" + separators + "](?:" + alternatives + ")")
+
+    def searcher(
+        self, text: str, *, plain: bool
+    ) -> Callable[[int], tuple[int, int, str] | None]:
+        """``find(pos)`` → (start, end, matched text) of ``regex.search(text, pos)``, or None.
+
+        ``plain``: ``is_plain(text)`` (the fast way is exact only then).
+        """
+        if not plain:
+            search = self.regex.search
+
+            def find(pos: int) -> tuple[int, int, str] | None:
+                m = search(text, pos)
+                return None if m is None else (m.start(), m.end(), m.group())
+
+            return find
+
+        # padded[i] is the character before text[i]: a match of either regex at i (separator
+        # included) is a match in text at i.
+        padded = " " + text
+        after_space, after_separator = self._after_space.search, self._after_separator.search
+        a, b = after_space(padded), after_separator(padded)
+
+        def find_plain(pos: int) -> tuple[int, int, str] | None:
+            nonlocal a, b
+            # A search result still stands if it starts at pos or later; else search again.
+            if a is not None and a.start() < pos:
+                a = after_space(padded, pos)
+            if b is not None and b.start() < pos:
+                b = after_separator(padded, pos)
+            m = a if b is None or (a is not None and a.start() < b.start()) else b
+            return None if m is None else (m.start(), m.end() - 1, m.group()[1:])
+
+        return find_plain
 
 
 def fold(text: str) -> str:
     """Lower-cased text without any diacritics; đ folds to d."""
-    decomposed = unicodedata.normalize("NFD", clean(text).lower().replace("đ", "d"))
+    # This runs on every stored item (the search copy). Folding works character by character:
+    # Vietnamese text goes through a one-byte code page (Vietnamese letters, common
+    # punctuation), the letters fold in the byte string and come back, all in C. Anything
+    # else folds word by word (nothing in folding looks across a space) with a cache, as a
+    # feed's vocabulary is small.
+    cleaned = clean(text)
+    try:
+        encoded = codecs.charmap_encode(cleaned.lower(), "strict", _FOLD_ENCODING)[0]
+    except UnicodeEncodeError:
+        return " ".join(map(_FOLDED_TOKENS.__getitem__, cleaned.split(" ")))
+    return codecs.charmap_decode(encoded.translate(_FOLD_BYTES), "strict", _FOLD_CODE_PAGE)[0]
+
+
+def _fold_token(token: str) -> str:
+    decomposed = unicodedata.normalize("NFD", token.lower().replace("đ", "d"))
     if _NOT_ASCII_NOR_MARK.search(decomposed) is None:
         # Only ASCII letters and their marks: dropping every non-ASCII code point is exact, and
         # several times faster than a regex substitution per mark.
         return decomposed.encode("ascii", "ignore").decode("ascii")
     return _COMBINING.sub("", decomposed)
+
+
+class _FoldedTokens(dict):
+    """fold() of each token seen, memoised; bounded so that a stream of odd tokens cannot grow it."""
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= 200_000:
+            self.clear()
+        folded = self[token] = _fold_token(token)
+        return folded
+
+
+_FOLDED_TOKENS = _FoldedTokens()
+
+
+def _fold_code_page() -> tuple[str, bytes]:
+    """A one-byte code page for folding, and the byte table that folds its letters.
+
+    ASCII, then lower-case Vietnamese letters and the punctuation of Vietnamese news. Each of
+    them folds to one character of the page (``_fold_token``: the same as in running text, as
+    none of them decomposes to anything but ASCII and combining marks).
+    """
+    letters = "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ"
+    others = "çñüöäïëîûæøåß“”‘’‚„–—―‐‑…•·°×÷±²³½¼¾‰′″‹›«»§¶©®™€£¥¢¨´¬¿¡"
+    extra = letters + others
+    page = "".join(map(chr, range(128))) + extra
+    if len(page) > 256:
+        raise ValueError("the folding code page holds 256 characters at most")
+    # Unused byte values decode to private-use characters, which fold to themselves.
+    page += "".join(chr(0xE000 + i) for i in range(256 - len(page)))
+    table = bytearray(range(256))
+    for i, ch in enumerate(extra, start=128):
+        folded = _fold_token(ch)
+        if len(folded) != 1:
+            raise ValueError(f"{ch!r} folds to {folded!r}, not to one character")
+        table[i] = page.index(folded)  # ValueError if it folds off the page
+    return page, bytes(table)
+
+
+_FOLD_CODE_PAGE, _FOLD_BYTES = _fold_code_page()
+_FOLD_ENCODING = codecs.charmap_build(_FOLD_CODE_PAGE)
 
 
 def has_diacritics(text: str) -> bool:

@@ -51,7 +51,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot.textnorm import accent_key, clean, fold
+from bot.textnorm import WordStartPattern, accent_key, clean, fold, is_plain, retone
 
 __all__ = ["Topic", "TopicResolution", "Topics", "default_topics"]
 
@@ -157,7 +157,23 @@ def _nfc(text: str) -> str:
 
 def _key(text: str) -> str:
     """accent_key of NFC text, token by token, dashes made "-"; keeps the length of ``text``."""
-    return " ".join(map(_TOKEN_KEYS.__getitem__, text.lower().split(" ")))
+    return _key_and_plain(text)[0]
+
+
+def _key_and_plain(text: str) -> tuple[str, bool]:
+    """``_key(text)``, and whether the key is plain text (``textnorm.is_plain``)."""
+    lowered = text.lower()
+    if is_plain(lowered):  # the usual case: one pass over the whole text gives the same key
+        return text_key(retone(lowered)), True
+    return " ".join(map(_TOKEN_KEYS.__getitem__, lowered.split(" "))), False
+
+
+def text_key(retoned: str) -> str:
+    """What phrases are matched against, from ``retone(text.lower())`` of plain clean text.
+
+    ``Topics.tag_clean`` takes it (see ``textnorm.is_plain``); other text goes through ``tag``.
+    """
+    return _DASH.sub("-", retoned)
 
 
 def _canon(text: str) -> str:
@@ -209,30 +225,44 @@ def _trie_regex(keys: Iterable[str], *, sparse: bool = False) -> re.Pattern[str]
     the word-start check then comes after the first character ("A(?<!\\w\\w)I") so that every
     branch starts with a literal and the regex engine skips ahead to those characters.
     """
+    trie = _trie(keys)
+    if not trie:
+        return None
+    if not sparse:
+        return _trie_words(trie).regex
+    firsts = [
+        (_fragment(ch) + r"(?<!\w\w)" if _WORD.match(ch) else r"(?<!\w)" + _fragment(ch))
+        + _alternatives(child)
+        for ch, child in sorted(trie.items())
+    ]
+    return re.compile("(?:" + "|".join(firsts) + r")(?!\w)")
+
+
+def _trie_words(trie: dict[str, Any]) -> WordStartPattern:
+    """The non-sparse ``_trie_regex`` of a trie, with a faster search in plain text."""
+    return WordStartPattern("(?:" + _alternatives(trie) + r")(?!\w)")
+
+
+def _trie(keys: Iterable[str]) -> dict[str, Any]:
+    """Character trie of the keys; "" marks the end of a key."""
     trie: dict[str, Any] = {}
     for key in keys:
         node = trie
         for ch in key:
             node = node.setdefault(ch, {})
         node[""] = True
+    return trie
 
-    def build(node: dict[str, Any]) -> str:
-        alts = [_fragment(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
 
-    if not trie:
-        return None
-    if not sparse:
-        return re.compile(r"(?<!\w)(?:" + build(trie) + r")(?!\w)")
-    firsts = [
-        (_fragment(ch) + r"(?<!\w\w)" if _WORD.match(ch) else r"(?<!\w)" + _fragment(ch))
-        + build(child)
-        for ch, child in sorted(trie.items())
-    ]
-    return re.compile("(?:" + "|".join(firsts) + r")(?!\w)")
+def _alternatives(node: dict[str, Any]) -> str:
+    """Regex for the keys below ``node``; a longer key is tried before its prefix."""
+    alts = [_fragment(ch) + _alternatives(child) for ch, child in sorted(node.items()) if ch]
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    # "(?:X|)" rather than "(?:X)?": the same match, and a plain branch is cheaper for the
+    # regex engine than a repeat.
+    return f"(?:{body}|)" if "" in node else body
 
 
 # --------------------------------------------------------------------------- loading
@@ -392,7 +422,9 @@ class Topics:
                 (cs if _is_case_sensitive(clean(phrase)) else ci)[_phrase_key(phrase)] = []
         self._ci = {k: tuple(v) for k, v in ci.items()}
         self._cs = {k: tuple(v) for k, v in cs.items()}
-        self._ci_re = _trie_regex(self._ci)
+        ci_trie = _trie(self._ci)
+        self._ci_words = _trie_words(ci_trie) if ci_trie else None
+        self._ci_re = self._ci_words.regex if self._ci_words is not None else None
         self._cs_re = _trie_regex(self._cs, sparse=True)
         self._build_resolver()
 
@@ -440,16 +472,53 @@ class Topics:
         cleaned = _nfc(text or "")
         if not cleaned.strip() or self._ci_re is None and self._cs_re is None:
             return {}
-        key = _key(cleaned)
+        key, plain = _key_and_plain(cleaned)
+        return self._scores(cleaned, key, plain)
+
+    def tag(self, text: str) -> list[str]:
+        """Slugs of the topics whose score reaches their threshold, heaviest first."""
+        return self._above_threshold(self.scores(text))
+
+    def tag_clean(self, cleaned: str, *, key: str | None = None) -> list[str]:
+        """``tag`` of text already through ``textnorm.clean``.
+
+        ``key``: ``text_key(retone(cleaned.lower()))``, given only when ``cleaned.lower()`` is
+        plain (``textnorm.is_plain``). For callers that hold these already (classification
+        computes them once per item).
+        """
+        if not cleaned.strip() or self._ci_re is None and self._cs_re is None:
+            return []
+        if key is None:
+            key, plain = _key_and_plain(cleaned)
+        else:
+            plain = True
+        return self._above_threshold(self._scores(cleaned, key, plain))
+
+    def _above_threshold(self, scores: dict[str, float]) -> list[str]:
+        return [slug for slug, score in scores.items() if score >= self._thresholds[slug]]
+
+    def _scores(self, cleaned: str, key: str, plain: bool) -> dict[str, float]:
         lead_end = _lead_end(key)
-        hits: dict[tuple[bool, str], list] = {}  # (case-sensitive, phrase key) -> [count, in lead]
+        # phrase key -> [count, found in the lead]; accent-insensitive phrases, then acronyms
+        # (the order in which scores are summed, kept for bit-identical results).
+        ci_hits: dict[str, list] = {}
+        cs_hits: dict[str, list] = {}
         starts: list[int] = []
         ends: list[int] = []
-        if self._ci_re is not None:
-            for m in self._ci_re.finditer(key):
-                starts.append(m.start())
-                ends.append(m.end())
-                self._hit(hits, (False, m.group()), m.start() < lead_end)
+        if self._ci_words is not None:
+            find = self._ci_words.searcher(key, plain=plain)
+            pos = 0
+            while (found := find(pos)) is not None:
+                start, pos, phrase = found
+                starts.append(start)
+                ends.append(pos)
+                entry = ci_hits.get(phrase)
+                if entry is None:
+                    ci_hits[phrase] = [1, start < lead_end]
+                else:
+                    entry[0] += 1
+                    if start < lead_end:
+                        entry[1] = True
         if self._cs_re is not None:
             aligned = len(key) == len(cleaned)
             for m in self._cs_re.finditer(cleaned):
@@ -457,36 +526,28 @@ class Topics:
                     i = bisect_right(starts, m.start()) - 1
                     if i >= 0 and ends[i] > m.start():
                         continue
-                self._hit(hits, (True, m.group()), m.start() < lead_end)
+                phrase = m.group()
+                entry = cs_hits.get(phrase)
+                if entry is None:
+                    cs_hits[phrase] = [1, m.start() < lead_end]
+                else:
+                    entry[0] += 1
+                    if m.start() < lead_end:
+                        entry[1] = True
         totals: dict[str, float] = {}
-        for (case_sensitive, phrase), (count, in_lead) in hits.items():
-            table = self._cs if case_sensitive else self._ci
-            targets = table.get(phrase)
-            if targets is None:  # matched with other spacing: "bưu điện  -  văn hoá xã"
-                targets = table.get(_canon(phrase), ())
-            factor = (1.0 + math.log(count)) * (self.lead_bonus if in_lead else 1.0)
-            for slug, weight in targets:
-                totals[slug] = totals.get(slug, 0.0) + weight * factor
+        for table, hits in ((self._ci, ci_hits), (self._cs, cs_hits)):
+            for phrase, (count, in_lead) in hits.items():
+                targets = table.get(phrase)
+                if targets is None:  # matched with other spacing: "bưu điện  -  văn hoá xã"
+                    targets = table.get(_canon(phrase), ())
+                factor = (1.0 + math.log(count)) * (self.lead_bonus if in_lead else 1.0)
+                for slug, weight in targets:
+                    totals[slug] = totals.get(slug, 0.0) + weight * factor
         ranked = sorted(
             ((slug, round(score, 3)) for slug, score in totals.items() if score > 0),
             key=lambda kv: (-kv[1], self._order[kv[0]]),
         )
         return dict(ranked)
-
-    @staticmethod
-    def _hit(hits: dict[tuple[bool, str], list], key: tuple[bool, str], in_lead: bool) -> None:
-        entry = hits.get(key)
-        if entry is None:
-            hits[key] = [1, in_lead]
-        else:
-            entry[0] += 1
-            entry[1] = entry[1] or in_lead
-
-    def tag(self, text: str) -> list[str]:
-        """Slugs of the topics whose score reaches their threshold, heaviest first."""
-        return [
-            slug for slug, score in self.scores(text).items() if score >= self._thresholds[slug]
-        ]
 
     # ---- resolving user input
 
