@@ -209,7 +209,13 @@ def parse_feed_bytes(
     try:
         # A BytesIO, because feedparser opens a bytes/str argument that looks like a path.
         source, response_headers = io.BytesIO(data), _parser_headers(headers, base_url)
-        parsed = feedparser.parse(source, response_headers=response_headers)
+        # No HTML sanitising or link rewriting: diemtin never shows feed HTML as HTML — the
+        # digest splitter keeps only text (dropping <script>/<style>) and every string is
+        # escaped before it reaches a message. Skipping both saves ~40 % of the parse.
+        parsed = feedparser.parse(
+            source, response_headers=response_headers,
+            sanitize_html=False, resolve_relative_uris=False,
+        )
     except Exception as exc:  # a parser crash on hostile input is a bad feed, not our bug
         raise FeedParseError(f"parser crashed ({type(exc).__name__})") from exc
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None

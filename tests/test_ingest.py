@@ -167,3 +167,21 @@ async def test_search_is_accent_insensitive(db, ingestor, feed_server):
     assert await item_store.search_items(db, "Bưu tá") == hits
     assert await item_store.search_items(db, "dingdong postpay") == hits[:1]
     assert await item_store.search_items(db, '"; DROP TABLE items; --') == []
+
+
+async def test_script_and_style_in_a_feed_never_reach_an_item(db, ingestor, feed_server):
+    hostile = {
+        "guid": "x-1", "title": "Điểm tin địa phương",
+        "html": (
+            "<p>- Lâm Đồng: Ra mắt <b>nền tảng</b> chuyển đổi số &amp; dịch vụ công trực tuyến."
+            "<script>alert('pwned')</script><style>p{color:red}</style>"
+            '<a href="javascript:alert(2)">Xem</a> 5 &lt; 7</p>'
+            "<p>- Đà Nẵng: Phát triển đô thị thông minh.</p>"
+        ),
+    }
+    feed_server.serve("/rss", rss([hostile]))
+    report = await ingestor.ingest_source(feed_server.url("/rss"))
+    assert report.items_added == 2
+    bodies = " ".join(i.body for i in await item_store.recent_items(db))
+    assert "alert" not in bodies and "color:red" not in bodies and "<b>" not in bodies
+    assert "chuyển đổi số & dịch vụ công" in bodies and "5 < 7" in bodies
