@@ -13,9 +13,10 @@ import hashlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from bot.digest import NATIONAL, fast_clean, lead_spans, split_entry
+from bot.digest import NATIONAL, split_entry
 from bot.models import FeedEntry, Period, RawItem, TaggedItem
-from bot.textnorm import accent_key, is_plain, retone
+from bot.sentences import lead_spans
+from bot.textnorm import accent_key, fast_clean, is_plain, retone
 from bot.topics import text_key
 
 if TYPE_CHECKING:  # pragma: no cover

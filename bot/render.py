@@ -18,6 +18,7 @@ from functools import cached_property
 from bot.gazetteer import NATIONAL, Gazetteer
 from bot.messages import t
 from bot.models import Period, TaggedItem
+from bot.sentences import shorten
 from bot.textnorm import fold
 from bot.topics import Topics
 
@@ -74,16 +75,9 @@ def safe_url(url: str | None) -> str | None:
     return url
 
 
-def shorten(text: str, limit: int) -> str:
+def _shorten(text: str, limit: int) -> str:
     """Whitespace collapsed; cut at a word boundary with "…" when longer than ``limit`` chars."""
-    text = " ".join((text or "").split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space >= limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-–") + ELLIPSIS
+    return shorten(" ".join((text or "").split()), limit, strip=" ,;:.-–")
 
 
 def cut_html(markup: str, budget: int) -> str:
@@ -164,7 +158,7 @@ def topic_label(slug: str, lang: str, topics: Topics) -> str:
 
 
 def _lead(item: TaggedItem, limit: int) -> str:
-    return shorten(item.title or item.body, limit)
+    return _shorten(item.title or item.body, limit)
 
 
 def excerpt(item: TaggedItem, limit: int = EXCERPT_CHARS) -> str:
@@ -180,7 +174,7 @@ def excerpt(item: TaggedItem, limit: int = EXCERPT_CHARS) -> str:
         body = rest.lstrip(" .:;,-–—")
     elif body == title:
         body = ""
-    return shorten(body, limit)
+    return _shorten(body, limit)
 
 
 # ----------------------------------------------------------------------------- items

@@ -16,6 +16,7 @@ form), so offsets found in a key point at the same characters in ``clean(text)``
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -243,3 +244,24 @@ def has_diacritics(text: str) -> bool:
 def slugify(text: str) -> str:
     """ASCII slug: "Bà Rịa – Vũng Tàu" → "ba-ria-vung-tau"."""
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
+
+
+_WORD = re.compile(r"\w+")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_key(word: str) -> str:
+    return accent_key(word)
+
+
+def fast_clean(text: str) -> str:
+    """``textnorm.clean(text)``, skipping the work when the text is already clean."""
+    return clean(text)  # clean() itself now returns clean text as it is
+
+
+def cached_accent_key(text: str) -> str:
+    """``textnorm.accent_key(text)`` with a per-word cache: the same result, much faster."""
+    lowered = clean(text).lower()
+    if is_plain(lowered):  # per-word keys are the whole-text key: one pass
+        return retone(lowered)
+    return _WORD.sub(lambda m: _word_key(m.group()), lowered)

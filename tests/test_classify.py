@@ -102,7 +102,7 @@ def test_item_id():
 
 
 def raw(body: str, title: str | None = None) -> RawItem:
-    from bot.digest import make_title
+    from bot.sentences import make_title
 
     return RawItem(title=make_title(body) if title is None else title, body=body)
 

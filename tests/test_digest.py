@@ -13,20 +13,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.digest import (
+from bot.digest import split_entry
+from bot.gazetteer import default_gazetteer
+from bot.htmltext import html_to_blocks
+from bot.models import FeedEntry, Period
+from bot.period import parse_period
+from bot.sentences import (
     ABBREVIATIONS,
     TITLE_MAX,
-    fast_clean,
     first_sentence_end,
-    html_to_blocks,
     make_title,
-    parse_period,
-    split_entry,
     split_sentences,
 )
-from bot.gazetteer import default_gazetteer
-from bot.models import FeedEntry, Period
-from bot.textnorm import clean
+from bot.textnorm import clean, fast_clean
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_TEXT = (DATA / "diem-tin-2022-tuan-19.txt").read_text(encoding="utf-8")
