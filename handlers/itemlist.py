@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from bot.gazetteer import Gazetteer
 from bot.messages import t
 from bot.models import TaggedItem
+from bot.sentences import shorten
 
 TITLE_CHARS = 200
 
@@ -18,11 +19,6 @@ def safe_link(url: str) -> str | None:
     if url.lower().startswith(("http://", "https://")) and not any(c.isspace() for c in url):
         return url
     return None
-
-
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _places(item: TaggedItem, lang: str, gazetteer: Gazetteer) -> str:
@@ -39,7 +35,7 @@ def item_entries(items: Sequence[TaggedItem], *, lang: str, gazetteer: Gazetteer
     """One self-contained HTML entry per item: number, title, places, link."""
     entries = []
     for number, item in enumerate(items, 1):
-        title = html.escape(_shorten(item.title or item.body, TITLE_CHARS))
+        title = html.escape(shorten(" ".join((item.title or item.body).split()), TITLE_CHARS))
         places = html.escape(_places(item, lang, gazetteer))
         entry = t(lang, "items.entry", number=number, title=title, places=places)
         link = safe_link(item.link)
