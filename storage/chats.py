@@ -226,39 +226,39 @@ async def migrate_chat(
             "SELECT id FROM chats WHERE messenger = ? AND chat_id = ?", (messenger, new_chat_id)
         )
         new = await cursor.fetchone()
-        if old is None:
-            pass
-        elif new is None:
-            await conn.execute(
-                """UPDATE chats SET chat_id = ?, kind = 'supergroup', active = 1,
-                       inactive_reason = NULL, updated_at = ? WHERE id = ?""",
-                (new_chat_id, now, old["id"]),
-            )
-        else:
-            old_ref, new_ref = old["id"], new["id"]
-            await conn.execute(
-                """INSERT OR IGNORE INTO subscriptions
-                       (chat_ref, kind, value, folded, accented, created_at)
-                   SELECT ?, kind, value, folded, accented, created_at
-                   FROM subscriptions WHERE chat_ref = ?""",
-                (new_ref, old_ref),
-            )
-            assignments = ", ".join(f"{name} = ?" for name in _CARRIED_SETTINGS)
-            await conn.execute(
-                f"UPDATE chats SET {assignments}, active = 1, inactive_reason = NULL,"
-                " updated_at = ? WHERE id = ?",
-                (*(old[name] for name in _CARRIED_SETTINGS), now, new_ref),
-            )
-            await conn.execute("DELETE FROM subscriptions WHERE chat_ref = ?", (old_ref,))
-            await conn.execute(
-                "UPDATE outbox SET state = 'cancelled' WHERE chat_ref = ? AND state = 'pending'",
-                (old_ref,),
-            )
-            await conn.execute(
-                """UPDATE chats SET active = 0, inactive_reason = 'migrated', updated_at = ?
-                   WHERE id = ?""",
-                (now, old_ref),
-            )
+        if old is not None:  # a chat never seen under the old id has nothing to carry over
+            if new is None:
+                await conn.execute(
+                    """UPDATE chats SET chat_id = ?, kind = 'supergroup', active = 1,
+                           inactive_reason = NULL, updated_at = ? WHERE id = ?""",
+                    (new_chat_id, now, old["id"]),
+                )
+            else:
+                old_ref, new_ref = old["id"], new["id"]
+                await conn.execute(
+                    """INSERT OR IGNORE INTO subscriptions
+                           (chat_ref, kind, value, folded, accented, created_at)
+                       SELECT ?, kind, value, folded, accented, created_at
+                       FROM subscriptions WHERE chat_ref = ?""",
+                    (new_ref, old_ref),
+                )
+                assignments = ", ".join(f"{name} = ?" for name in _CARRIED_SETTINGS)
+                await conn.execute(
+                    f"UPDATE chats SET {assignments}, active = 1, inactive_reason = NULL,"
+                    " updated_at = ? WHERE id = ?",
+                    (*(old[name] for name in _CARRIED_SETTINGS), now, new_ref),
+                )
+                await conn.execute("DELETE FROM subscriptions WHERE chat_ref = ?", (old_ref,))
+                # Queued messages follow the group to its new id rather than being lost.
+                await conn.execute(
+                    "UPDATE outbox SET chat_ref = ? WHERE chat_ref = ? AND state = 'pending'",
+                    (new_ref, old_ref),
+                )
+                await conn.execute(
+                    """UPDATE chats SET active = 0, inactive_reason = 'migrated', updated_at = ?
+                       WHERE id = ?""",
+                    (now, old_ref),
+                )
     return await get_chat(db, messenger, new_chat_id)
 
 

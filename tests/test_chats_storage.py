@@ -149,7 +149,9 @@ async def test_migrate_merges_into_an_existing_new_id(db):
     left = await chats.get_chat(db, "telegram", "-1")
     assert (left.active, left.inactive_reason) == (False, "migrated")
     assert (await chats.load_subscriptions(db, old.id)).empty
-    assert await _states(db, old.id) == {"a": "cancelled"}
+    # The queued message follows the group: nothing is lost in the move.
+    assert await _states(db, old.id) == {}
+    assert await _states(db, new.id) == {"a": "pending"}
 
 
 async def test_broadcast_queues_once_for_active_chats(db):
