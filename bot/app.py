@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram.error import InvalidToken, NetworkError
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.config import Config
@@ -136,10 +137,10 @@ class App:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, self.stop_event.set)
-        await self.start()
         try:
+            await self.start()
             await self.stop_event.wait()
-        finally:
+        finally:  # also after a failed start: nothing may keep the process alive
             await self.stop()
 
 
@@ -153,6 +154,12 @@ async def run_app(config: Config) -> int:
     app = App(config, services)
     try:
         await app.run()
+    except InvalidToken:
+        print("diemtin: config: [telegram].token: the Bot API rejected the token", file=sys.stderr)
+        return EXIT_USAGE
+    except NetworkError as exc:  # also TimedOut: the Bot API server cannot be reached
+        print(f"diemtin: cannot reach the Bot API at {config.telegram.base_url}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 — one line for the operator; details in the log
         log.exception("diemtin stopped on an error")
         print(f"diemtin: stopped: {type(exc).__name__}: {exc}", file=sys.stderr)

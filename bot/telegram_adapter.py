@@ -177,6 +177,7 @@ class TelegramAdapter:
             .concurrent_updates(self._order)
             .job_queue(None)
         )
+        self._request = request
         if request is not None:  # e.g. AiohttpRequest, for bulk sending
             builder = builder.request(request)
         self.application: Application = builder.build()
@@ -213,6 +214,11 @@ class TelegramAdapter:
     async def stop(self) -> None:
         """Stop polling, finish the updates in hand, close the HTTP client; safe to call twice."""
         if not self._running:
+            # A start that failed half-way (getMe refused) still holds HTTP sessions.
+            with contextlib.suppress(Exception):
+                await self.application.shutdown()
+                if self._request is not None:
+                    await self._request.shutdown()
             return
         self._running = False
         app = self.application

@@ -121,3 +121,29 @@ def test_run_without_a_token_says_so(tmp_path, fake_telegram, feed_server):
     )
     assert out.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unreachable_bot_api_or_wrong_token_is_one_line_and_an_exit(tmp_path, feed_server):
+    from tests.fake_telegram import FakeTelegram
+
+    feed_server.serve("/rss", rss([]))
+    strict = FakeTelegram(token="987654321:AAtheOnlyTokenThisServerAcceptsXX").start()
+    try:
+        config = _config(tmp_path, strict, feed_server.url("/rss"))
+        wrong = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
+            capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=60,
+        )
+    finally:
+        strict.stop()
+    assert wrong.returncode == 2 and "rejected the token" in wrong.stderr
+    assert "AAFakeToken" not in wrong.stderr + wrong.stdout
+
+    text = config.read_text().replace(strict.base_url, "http://127.0.0.1:9/bot")
+    config.write_text(text, encoding="utf-8")
+    down = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
+        capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=60,
+    )
+    assert down.returncode == 1 and "cannot reach the Bot API" in down.stderr
+    assert "AAFakeToken" not in down.stderr + down.stdout
