@@ -130,7 +130,7 @@ def _unit_label(slug: str, lang: str, gazetteer: Gazetteer) -> str:
     if current.slug == slug:
         return name
     current_name = gazetteer.display(current.slug, lang)
-    if lang != "en" and current.kind == "thành phố":
+    if lang != "en" and current.kind == "thành phố" and not current_name.startswith("TP "):
         current_name = f"TP {current_name}"
     return t(lang, "delivery.now_part", name=name, current=current_name)
 

@@ -212,3 +212,15 @@ def test_rendered_messages_are_accepted_by_the_fake_parser(lang):
             visible(message)
         except ApiError as exc:  # pragma: no cover - the assertion message
             pytest.fail(str(exc))
+
+
+def test_merged_unit_labels_name_the_current_city_once():
+    from bot.gazetteer import default_gazetteer
+    from bot.render import places_label
+    from tests.conftest import make_item
+
+    gazetteer = default_gazetteer()
+    brvt = make_item("Bà Rịa - Vũng Tàu: đô thị thông minh", provinces=("ba-ria-vung-tau",))
+    soc_trang = make_item("Sóc Trăng: đào tạo bưu tá", provinces=("soc-trang",))
+    assert places_label(brvt, "vi", gazetteer) == "Bà Rịa – Vũng Tàu · nay TP Hồ Chí Minh"
+    assert places_label(soc_trang, "vi", gazetteer) == "Sóc Trăng · nay TP Cần Thơ"
