@@ -117,6 +117,11 @@ def main() -> None:
     cpu = statistics.median(fp_cpu)
     print(f"ratio in CPU time               {med['cpu'] / cpu:8.2f}x  "
           f"({med['cpu']:.3f} s / {cpu:.3f} s)")
+    # Each repeat measures feedparser and the pipeline back to back; the median of those paired
+    # ratios is the figure least moved by a neighbour's load drifting during the run.
+    paired = sorted(s["cpu"] / c for s, c in zip(runs, fp_cpu, strict=True))
+    print(f"paired CPU ratios (median)      {statistics.median(paired):8.2f}x  "
+          f"(each repeat: {', '.join(f'{r:.2f}' for r in paired)})")
 
 
 if __name__ == "__main__":
