@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -222,10 +223,8 @@ class Ingestor:
                         task.add_done_callback(lambda _t, fid=feed.id: in_flight.pop(fid, None))
             except Exception:  # storage hiccup: log, keep polling
                 log.exception("feed poller tick failed")
-            try:
+            with contextlib.suppress(TimeoutError):  # the tick passed: look for due feeds again
                 await asyncio.wait_for(stop.wait(), timeout=tick)
-            except TimeoutError:
-                pass
         for task in list(in_flight.values()):
             task.cancel()
         await asyncio.gather(*in_flight.values(), return_exceptions=True)

@@ -106,10 +106,10 @@ class PerChatOrder(BaseUpdateProcessor):
                 await asyncio.wait_for(self._progress.wait(), remaining)
 
     async def initialize(self) -> None:
-        pass
+        """Nothing to set up: the ordering state lives in plain attributes."""
 
     async def shutdown(self) -> None:
-        pass
+        """Nothing to release."""
 
 
 def _seconds(value: object) -> float:
