@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot.digest import NATIONAL, split_entry
 from bot.models import FeedEntry, Period, RawItem, TaggedItem
 from bot.sentences import lead_spans
-from bot.textnorm import accent_key, fast_clean, is_plain, retone
+from bot.textnorm import TokenMemo, accent_key, clean, is_plain, retone
 from bot.topics import text_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,7 +30,7 @@ def item_id(feed_key: str, body: str) -> str:
     The body is compared through ``accent_key`` with whitespace collapsed, so a digest
     re-published under a new guid, or with "Hoá" re-typed as "Hóa", keeps its ids.
     """
-    return _item_id(feed_key, _Views(fast_clean(body)))
+    return _item_id(feed_key, _Views(clean(body)))
 
 
 def _item_id(feed_key: str, views: _Views) -> str:
@@ -73,8 +73,8 @@ def classify(
     default_province: str | None = None,
 ) -> TaggedItem:
     """Provinces (primary, mentioned, current units) and topics of one raw item."""
-    title = fast_clean(raw.title)
-    body = fast_clean(raw.body)
+    title = clean(raw.title)
+    body = clean(raw.body)
     primary: tuple[str, ...] = ()
     named: list[str] = []
     views = _Views(body)  # lower-cased once, for provinces, topics and the id
@@ -144,17 +144,7 @@ def classify_entry(
     return digest.period, out
 
 
-class _TokenKeys(dict):
-    """accent_key per whitespace-separated token, memoised (accent_key works word by word)."""
-
-    def __missing__(self, token: str) -> str:
-        if len(self) >= 200_000:
-            self.clear()
-        key = self[token] = accent_key(token)
-        return key
-
-
-_TOKEN_KEYS = _TokenKeys()
+_TOKEN_KEYS = TokenMemo(accent_key)  # accent_key works word by word
 
 
 def _lead_provinces(text: str, mentions) -> tuple[str, ...]:

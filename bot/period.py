@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.models import Period
-from bot.textnorm import fast_clean
+from bot.textnorm import clean
 
 # Periods: "tuần 19 (từ ngày 07/5 đến ngày 13/5/2022)", "(từ 07/5 - 13/5/2022)",
 # "từ ngày 30/12/2021 đến ngày 05/01/2022", "từ ngày 7 đến 13/5/2022".
@@ -32,7 +32,7 @@ def parse_period(text: str) -> Period | None:
     >>> parse_period("tuần 19 (từ ngày 07/5 đến ngày 13/5/2022)")
     Period(start=datetime.date(2022, 5, 7), end=datetime.date(2022, 5, 13), week=19)
     """
-    text = fast_clean(text)
+    text = clean(text)
     if not text:
         return None
     found = _find_range(text)

@@ -195,17 +195,22 @@ def _fold_token(token: str) -> str:
     return _COMBINING.sub("", decomposed)
 
 
-class _FoldedTokens(dict):
-    """fold() of each token seen, memoised; bounded so that a stream of odd tokens cannot grow it."""
+class TokenMemo(dict):
+    """``fn`` of each token seen, memoised: digests reuse a small vocabulary. Bounded, so that a
+    stream of odd tokens cannot grow it without end."""
+
+    def __init__(self, fn: Callable[[str], str], limit: int = 200_000) -> None:
+        super().__init__()
+        self.fn, self.limit = fn, limit
 
     def __missing__(self, token: str) -> str:
-        if len(self) >= 200_000:
+        if len(self) >= self.limit:
             self.clear()
-        folded = self[token] = _fold_token(token)
-        return folded
+        value = self[token] = self.fn(token)
+        return value
 
 
-_FOLDED_TOKENS = _FoldedTokens()
+_FOLDED_TOKENS = TokenMemo(lambda token: _fold_token(token))
 
 
 def _fold_code_page() -> tuple[str, bytes]:
@@ -252,11 +257,6 @@ _WORD = re.compile(r"\w+")
 @functools.lru_cache(maxsize=1 << 16)
 def _word_key(word: str) -> str:
     return accent_key(word)
-
-
-def fast_clean(text: str) -> str:
-    """``textnorm.clean(text)``, skipping the work when the text is already clean."""
-    return clean(text)  # clean() itself now returns clean text as it is
 
 
 def cached_accent_key(text: str) -> str:

@@ -51,7 +51,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot.textnorm import WordStartPattern, accent_key, clean, fold, is_plain, retone
+from bot.textnorm import TokenMemo, WordStartPattern, accent_key, clean, fold, is_plain, retone
 
 __all__ = ["Topic", "TopicResolution", "Topics", "default_topics"]
 
@@ -129,22 +129,16 @@ class TopicResolution:
 # --------------------------------------------------------------------------- text keys
 
 
-class _TokenKeys(dict):
-    """Key of each space-separated token, memoised (the digests' vocabulary is small)."""
-
-    def __missing__(self, token: str) -> str:
-        if len(self) > 200_000:
-            self.clear()
-        value = _DASH.sub("-", _WORD.sub(_word_key, token))
-        self[token] = value
-        return value
+def _token_key(token: str) -> str:
+    """Key of one space-separated token: accent_key per word, every dash as "-"."""
+    return _DASH.sub("-", _WORD.sub(_word_key, token))
 
 
 def _word_key(match: re.Match[str]) -> str:
     return accent_key(match.group())
 
 
-_TOKEN_KEYS = _TokenKeys()
+_TOKEN_KEYS = TokenMemo(_token_key)  # the digests' vocabulary is small
 _DASH = re.compile(r"[\u2010-\u2014\u2212]")
 _INVISIBLE = re.compile(r"[\u200b\ufeff]")
 
