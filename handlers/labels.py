@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 from collections.abc import Iterable
 
@@ -59,10 +60,8 @@ def chat_slot(ctx: Context, chat: ChatRow | None = None) -> WeeklySlot:
     day = chat.weekly_day if chat.weekly_day is not None else default.day
     hour, minute = default.hour, default.minute
     if chat.weekly_time:
-        try:
+        with contextlib.suppress(ValueError):  # a malformed stored time keeps the default
             hour, minute = (int(part) for part in chat.weekly_time.split(":"))
-        except ValueError:
-            pass
     return WeeklySlot(day, hour, minute)
 
 

@@ -44,6 +44,13 @@ class Lookup:
     suggestions: tuple[tuple[str, str], ...] = ()  # (plain display name, slug) to offer
 
 
+def _too_many(ctx: Context, entries: list[str]) -> list[Reply]:
+    """The polite refusal of a list longer than one command takes; empty when it fits."""
+    if len(entries) > MAX_LIST_ENTRIES:
+        return [ctx.reply(ctx.t("common.too_many", limit=MAX_LIST_ENTRIES))]
+    return []
+
+
 # ----------------------------------------------------------------------------- resolving
 
 
@@ -102,8 +109,8 @@ async def _subscribe_named(
 ) -> list[Reply]:
     """Shared by /tinh and /chude: add every name that resolves, report the rest, one reply."""
     entries = split_list(ctx.args)
-    if len(entries) > MAX_LIST_ENTRIES:
-        return [ctx.reply(ctx.t("common.too_many", limit=MAX_LIST_ENTRIES))]
+    if refusal := _too_many(ctx, entries):
+        return refusal
     values: list[str] = []
     notes: list[str] = []
     missing: list[Lookup] = []
@@ -292,8 +299,8 @@ async def tukhoa(ctx: Context) -> list[Reply]:
         text = ctx.t("keyword.current", names=name_list(ctx, names), limit=MAX_KEYWORDS)
         return [ctx.reply(text + "\n" + ctx.t("keyword.usage"))]
     entries = split_list(ctx.args)
-    if len(entries) > MAX_LIST_ENTRIES:
-        return [ctx.reply(ctx.t("common.too_many", limit=MAX_LIST_ENTRIES))]
+    if refusal := _too_many(ctx, entries):
+        return refusal
     known = {_keyword_identity(s.value) for s in existing}
     room = MAX_KEYWORDS - len(existing)
     to_add: list[str] = []
@@ -387,8 +394,8 @@ async def xoa(ctx: Context) -> list[Reply]:
         rows = [(button(ctx.t("remove.confirm_yes"), "/xoa_xacnhan"), button(ctx.t("common.cancel"), "/huy"))]
         return [ctx.reply(ctx.t("remove.confirm_all", n=len(subs)), rows)]
     entries = split_list(ctx.args)
-    if len(entries) > MAX_LIST_ENTRIES:
-        return [ctx.reply(ctx.t("common.too_many", limit=MAX_LIST_ENTRIES))]
+    if refusal := _too_many(ctx, entries):
+        return refusal
     removed: list[str] = []
     removed_plain: list[str] = []
     not_subscribed: list[str] = []
