@@ -41,7 +41,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 async def open_services(config: Config, clock: Callable[[], float] = time.time) -> Services:
     """Storage and the shared reference data, as every entry point needs them."""
     db = await Database.open(config.storage_path)
-    topics = Topics.load(config.topics_path, config.topic_overrides or None)
+    topics = config.topics or Topics.load()
     return Services(db=db, config=config, gazetteer=default_gazetteer(), topics=topics, clock=clock)
 
 

@@ -59,7 +59,7 @@ async def _ingest(config: Config, source: str, province: str | None) -> int:
     from storage.db import Database
 
     gazetteer = default_gazetteer()
-    topics = Topics.load(config.topics_path, config.topic_overrides or None)
+    topics = config.topics or Topics.load()
     db = await Database.open(config.storage_path)
     ingestor = Ingestor(db, gazetteer=gazetteer, topics=topics, polling=config.polling)
     try:

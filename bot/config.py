@@ -6,10 +6,13 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.weekday import WeeklySlot, parse_weekly_slot
+
+if TYPE_CHECKING:
+    from bot.topics import Topics
 
 
 class ConfigError(Exception):
@@ -70,6 +73,7 @@ class Config:
     topics_path: Path | None = None
     topic_overrides: dict = field(default_factory=dict)
     log_level: str = "INFO"
+    topics: Topics | None = field(default=None, repr=False, compare=False)  # the loaded taxonomy
 
     def is_admin(self, messenger: str, user_id: str | int) -> bool:
         conf = self.telegram if messenger == "telegram" else self.zalo
@@ -134,12 +138,12 @@ def _feeds(data: dict, default_interval: int) -> tuple[FeedConfig, ...]:
     return tuple(feeds)
 
 
-def _check_topics(path: Path | None, overrides: dict) -> None:
-    """Load the taxonomy once so a bad [topics] table is a config error, not a crash later."""
+def _load_topics(path: Path | None, overrides: dict) -> Topics:
+    """The taxonomy, loaded here so that a bad [topics] table is a config error, not a crash later."""
     from bot.topics import Topics
 
     try:
-        Topics.load(path, overrides or None)
+        return Topics.load(path, overrides or None)
     except FileNotFoundError:
         raise ConfigError(f"[topics].path: file not found: {path}") from None
     except (ValueError, TypeError, KeyError, tomllib.TOMLDecodeError) as exc:
@@ -188,7 +192,7 @@ def parse_config(data: dict, *, path: Path | None = None) -> Config:
     overrides = {k: v for k, v in topics_t.items() if k != "path"}
 
     topics_file = (base / topics_path) if topics_path else None
-    _check_topics(topics_file, overrides)
+    topics = _load_topics(topics_file, overrides)
 
     zalo = _messenger(data, "zalo", "ZALO_BOT_TOKEN", "https://bot-api.zapps.me/bot") if "zalo" in data else None
     log_level = str(_table(data, "logging").get("level", "INFO")).upper()
@@ -204,6 +208,7 @@ def parse_config(data: dict, *, path: Path | None = None) -> Config:
         polling=polling,
         topics_path=topics_file,
         topic_overrides=overrides,
+        topics=topics,
         log_level=log_level,
     )
 
