@@ -8,10 +8,14 @@ plug another HTTP library in; this is that, and nothing more.
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+_JSON = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -72,7 +76,8 @@ class AiohttpRequest(BaseRequest):
             # The whole request: aiohttp has no separate write timeout, so count it in.
             total=None if read is None else read + (self._timeout(write_timeout, "write") or 0),
         )
-        data: aiohttp.FormData | dict | None = None
+        data: aiohttp.FormData | bytes | None = None
+        headers = None
         if request_data is not None and request_data.contains_files:
             data = aiohttp.FormData()
             for name, value in request_data.multipart_data.items():
@@ -82,9 +87,12 @@ class AiohttpRequest(BaseRequest):
                 else:
                     data.add_field(name, value)
         elif request_data is not None:
-            data = request_data.json_parameters
+            # A JSON body, not a urlencoded form: percent-encoding Vietnamese text byte by byte
+            # in Python cost a third of the CPU of every send. The Bot API takes either.
+            data = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+            headers = _JSON
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(method, url, data=data, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise TimedOut from exc

@@ -74,7 +74,13 @@ def _gone_reason(text: str) -> str:
 
 class TelegramSender:
     """Sends outbox payloads with a python-telegram-bot ``Bot``: HTML, inline buttons, no
-    link previews."""
+    link previews.
+
+    The payload goes out as Bot API parameters through ``Bot.do_api_request``, which keeps
+    everything of PTB's request path (the request backend, defaults, error mapping) but returns
+    the answer as JSON: ``Bot.send_message`` would build a ``Message`` object from every answer,
+    about a quarter of the CPU of a bulk send, only for the sender to read its ``message_id``.
+    """
 
     def __init__(self, bot: telegram.Bot) -> None:
         self.bot = bot
@@ -84,7 +90,6 @@ class TelegramSender:
         return text.replace(token, "<token>") if token else text
 
     async def send(self, chat_id: str, payload: dict) -> str:
-        from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
         from telegram.error import (
             BadRequest,
             ChatMigrated,
@@ -95,28 +100,8 @@ class TelegramSender:
             TimedOut,
         )
 
-        markup = None
-        if payload.get("buttons"):
-            markup = InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(b["text"], url=b["url"])
-                        if "url" in b
-                        else InlineKeyboardButton(b["text"], callback_data=b["data"])
-                        for b in row
-                    ]
-                    for row in payload["buttons"]
-                ]
-            )
-        target: int | str = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
         try:
-            message = await self.bot.send_message(
-                target,
-                payload["text"],
-                parse_mode=payload.get("parse_mode", "HTML"),
-                reply_markup=markup,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+            result = await self.bot.do_api_request("sendMessage", api_kwargs=send_message_parameters(chat_id, payload))
         except RetryAfter as exc:
             with warnings.catch_warnings():  # PTB 22 warns the int form will become a timedelta
                 warnings.simplefilter("ignore")
@@ -139,4 +124,30 @@ class TelegramSender:
             raise Transient(self._scrub(exc.message)) from None
         except TelegramError as exc:
             raise Transient(f"{type(exc).__name__}: {self._scrub(exc.message)}") from None
-        return str(message.message_id)
+        return str(result["message_id"])
+
+
+def send_message_parameters(chat_id: str, payload: dict) -> dict:
+    """An outbox payload as the Bot API's sendMessage parameters."""
+    params: dict = {
+        "chat_id": int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id,
+        "text": payload["text"],
+        "parse_mode": payload.get("parse_mode", "HTML"),
+        "link_preview_options": {"is_disabled": True},
+    }
+    if payload.get("buttons"):
+        params["reply_markup"] = {
+            "inline_keyboard": [
+                [
+                    {"text": b["text"], "url": b["url"]} if "url" in b else {"text": b["text"], "callback_data": b["data"]}
+                    for b in row
+                ]
+                for row in payload["buttons"]
+            ]
+        }
+    return params
+
+
+# do_api_request asks callers to prefer Bot.send_message; the sender chooses it on purpose (see
+# TelegramSender), so that one piece of advice is silenced, nothing else.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage' instead of 'Bot\.do_api_request")

@@ -20,6 +20,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.config import DeliveryConfig
 from bot.delivery import DeliveryWorker
 from bot.ingest import tag_entries
@@ -52,9 +53,11 @@ async def server():
     await fake.astop()
 
 
-@pytest.fixture
-async def bot(server):
-    client = Bot(TOKEN, base_url=server.base_url, request=HTTPXRequest(connection_pool_size=32, read_timeout=0.5))
+@pytest.fixture(params=["aiohttp", "httpx"])
+async def bot(request, server):
+    """A PTB Bot over each request backend: aiohttp (what `diemtin run` sends with) and httpx."""
+    backend = AiohttpRequest if request.param == "aiohttp" else HTTPXRequest
+    client = Bot(TOKEN, base_url=server.base_url, request=backend(connection_pool_size=32, read_timeout=0.5))
     await client.initialize()
     yield client
     await client.shutdown()
