@@ -39,11 +39,11 @@ sys.path.insert(0, str(ROOT))
 from bot.config import DeliveryConfig  # noqa: E402
 from bot.delivery import DeliveryWorker  # noqa: E402
 from bot.gazetteer import NATIONAL, default_gazetteer  # noqa: E402
-from bot.ingest import tag_entries  # noqa: E402
 from bot.instant import queue_instant  # noqa: E402
 from bot.matching import RecipientIndex, item_keys, item_matches, subscriptions_as_of  # noqa: E402
 from bot.models import FeedEntry  # noqa: E402
 from bot.senders import TelegramSender  # noqa: E402
+from bot.tagging import tag_entries  # noqa: E402
 from bot.topics import default_topics  # noqa: E402
 from storage import items as item_store  # noqa: E402
 from storage import outbox  # noqa: E402

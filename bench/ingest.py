@@ -3,17 +3,22 @@
     python bench/ingest.py [--entries 1000] [--repeat 3]
 
 Builds a synthetic RSS feed of N digest entries from the real sample digest (bullets reshuffled,
-the lead province swapped for another real one so every item is distinct), then times, in one run:
+the lead province swapped for another real one so every item is distinct), then times, in one run
+and in each repeat:
   1. feedparser.parse(bytes) alone;
-  2. the pipeline: parse + split + classify + store into a fresh SQLite file (WAL).
-Prints both and their ratio (target: pipeline within 2x of feedparser's parse time), by the wall
-clock and in CPU time.
+  2. the pipeline as the bot runs it: parse + split + classify + store into a fresh SQLite file
+     (WAL), tagging in worker processes (bot/tagging.py; started before the timings, as a
+     running bot's are);
+  3. the same pipeline all in one process ([polling] tagging_workers = 0).
+Prints the ratios to feedparser's parse time (target: within 2x) by the wall clock, and in CPU
+time summed over every process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import html
 import random
 import statistics
@@ -26,9 +31,10 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.config import PollingConfig  # noqa: E402
 from bot.feeds import parse_feed_bytes  # noqa: E402
 from bot.gazetteer import default_gazetteer  # noqa: E402
-from bot.ingest import tag_entries  # noqa: E402
+from bot.tagging import TaggingPool  # noqa: E402
 from bot.topics import default_topics  # noqa: E402
 from storage import items as item_store  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -67,14 +73,16 @@ def synthetic_feed(entries: int, seed: int = 19) -> bytes:
     return doc.encode("utf-8")
 
 
-async def pipeline(data: bytes, db_path: Path) -> tuple[int, dict[str, float]]:
-    gazetteer, topics = default_gazetteer(), default_topics()
+async def pipeline(data: bytes, db_path: Path, tagger: TaggingPool) -> tuple[int, dict[str, float]]:
+    """The product's path for one fetched body: parse, tag (``tagger``), store."""
+    gazetteer = tagger.gazetteer
     stages: dict[str, float] = {}
-    cpu0 = time.process_time()  # every thread of the process: SQLite runs in aiosqlite's
+    worker_cpu0 = tagger.worker_cpu_seconds
+    cpu0 = time.process_time()  # every thread of this process: SQLite runs in aiosqlite's
     t0 = time.perf_counter()
     entries, _title, _warning = parse_feed_bytes(data)
     t1 = time.perf_counter()
-    items, _periods = tag_entries(entries, feed_key="bench", gazetteer=gazetteer, topics=topics)
+    items, _periods = await tagger.tag(entries, feed_key="bench")
     t2 = time.perf_counter()
     db = await Database.open(db_path)
     current = {u.slug: gazetteer.current_of(u.slug).slug for u in gazetteer.units}
@@ -82,46 +90,69 @@ async def pipeline(data: bytes, db_path: Path) -> tuple[int, dict[str, float]]:
     await db.close()
     t3 = time.perf_counter()
     stages.update(parse=t1 - t0, split_classify=t2 - t1, store=t3 - t2, total=t3 - t0,
-                  cpu=time.process_time() - cpu0)
+                  cpu=time.process_time() - cpu0 + tagger.worker_cpu_seconds - worker_cpu0)
     return len(added), stages
+
+
+async def run(data: bytes, repeat: int, workers: int) -> None:
+    gazetteer, topics = default_gazetteer(), default_topics()
+    pooled = TaggingPool(gazetteer, topics, workers=workers)
+    in_process = TaggingPool(gazetteer, topics, workers=0)
+    t0 = time.perf_counter()
+    await pooled.start()  # once per bot process, like loading the data files
+    started = time.perf_counter() - t0
+    fp_times, fp_cpu = [], []
+    runs: dict[str, list[dict[str, float]]] = {"pool": [], "one": []}
+    try:
+        for r in range(repeat):
+            gc.collect()
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            parsed = feedparser.parse(data)
+            fp_times.append(time.perf_counter() - t0)
+            fp_cpu.append(time.process_time() - cpu0)
+            n_entries = len(parsed.entries)
+            del parsed  # each timing starts from the same heap
+            for label, tagger in (("pool", pooled), ("one", in_process)):
+                gc.collect()
+                with tempfile.TemporaryDirectory() as tmp:
+                    added, stages = await pipeline(data, Path(tmp) / f"bench{r}.sqlite3", tagger)
+                runs[label].append(stages)
+    finally:
+        await pooled.close()
+
+    fp, cpu = statistics.median(fp_times), statistics.median(fp_cpu)
+    print(f"feedparser.parse alone              {fp:8.3f} s  ({n_entries} entries; CPU {cpu:.3f} s)")
+    for label, title in (("pool", f"pipeline, tagging in {workers} worker processes"),
+                         ("one", "pipeline, all in one process (tagging_workers = 0)")):
+        med = {k: statistics.median(s[k] for s in runs[label]) for k in runs[label][0]}
+        paired = sorted(s["total"] / f for s, f in zip(runs[label], fp_times, strict=True))
+        paired_cpu = sorted(s["cpu"] / c for s, c in zip(runs[label], fp_cpu, strict=True))
+        print(f"{title}:")
+        print(f"  total                             {med['total']:8.3f} s  ({added} items stored)")
+        print(f"    parse (feedparser + entries)    {med['parse']:8.3f} s")
+        print(f"    split + classify                {med['split_classify']:8.3f} s"
+              f"  ({med['split_classify'] / max(added, 1) * 1e6:.0f} µs/item)")
+        print(f"    store (SQLite, 1 transaction)   {med['store']:8.3f} s")
+        print(f"  ratio to feedparser, wall clock   {med['total'] / fp:8.2f}x  (target ≤ 2x;"
+              f" each repeat: {', '.join(f'{x:.2f}' for x in paired)})")
+        print(f"  ratio in CPU time, all processes  {med['cpu'] / cpu:8.2f}x  "
+              f"({med['cpu']:.3f} s; each repeat: {', '.join(f'{x:.2f}' for x in paired_cpu)})")
+    if workers:
+        print(f"worker start, once per bot process  {started:8.3f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=PollingConfig().tagging_workers,
+                        help="tagging processes (the default of [polling].tagging_workers)")
     args = parser.parse_args()
 
     default_gazetteer(), default_topics()  # load data files outside the timings
     data = synthetic_feed(args.entries)
     print(f"feed: {args.entries} entries, {len(data) / 1e6:.1f} MB")
-    fp_times, fp_cpu, runs = [], [], []
-    for r in range(args.repeat):
-        cpu0, t0 = time.process_time(), time.perf_counter()
-        parsed = feedparser.parse(data)
-        fp_times.append(time.perf_counter() - t0)
-        fp_cpu.append(time.process_time() - cpu0)
-        with tempfile.TemporaryDirectory() as tmp:
-            added, stages = asyncio.run(pipeline(data, Path(tmp) / f"bench{r}.sqlite3"))
-        runs.append(stages)
-    fp = statistics.median(fp_times)
-    med = {k: statistics.median(s[k] for s in runs) for k in runs[0]}
-    print(f"feedparser.parse alone          {fp:8.3f} s  ({len(parsed.entries)} entries)")
-    print(f"pipeline total                  {med['total']:8.3f} s  ({added} items stored)")
-    print(f"  parse (feedparser + entries)  {med['parse']:8.3f} s")
-    print(f"  split + classify              {med['split_classify']:8.3f} s"
-          f"  ({med['split_classify'] / max(added, 1) * 1e6:.0f} µs/item)")
-    print(f"  store (SQLite, 1 transaction) {med['store']:8.3f} s")
-    print(f"ratio pipeline / feedparser     {med['total'] / fp:8.2f}x  (target ≤ 2x)")
-    # The same comparison in CPU seconds, steadier than the wall clock on a busy machine.
-    cpu = statistics.median(fp_cpu)
-    print(f"ratio in CPU time               {med['cpu'] / cpu:8.2f}x  "
-          f"({med['cpu']:.3f} s / {cpu:.3f} s)")
-    # Each repeat measures feedparser and the pipeline back to back; the median of those paired
-    # ratios is the figure least moved by a neighbour's load drifting during the run.
-    paired = sorted(s["cpu"] / c for s, c in zip(runs, fp_cpu, strict=True))
-    print(f"paired CPU ratios (median)      {statistics.median(paired):8.2f}x  "
-          f"(each repeat: {', '.join(f'{r:.2f}' for r in paired)})")
+    asyncio.run(run(data, args.repeat, args.workers))
 
 
 if __name__ == "__main__":

@@ -27,9 +27,9 @@ def _load_config(path: str | None, *, required: bool) -> Config:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from bot.gazetteer import default_gazetteer
-    from bot.ingest import tag_entries
     from bot.itemjson import item_to_json
     from bot.sourcefile import read_entries
+    from bot.tagging import tag_entries
     from bot.topics import default_topics
 
     try:

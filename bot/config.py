@@ -57,6 +57,7 @@ class PollingConfig:
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     max_backoff_seconds: int = 6 * 3600
+    tagging_workers: int = 2  # processes for tagging a large batch; 0: in the bot's process
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,13 @@ def _positive(table: dict, section: str, key: str, default: float) -> float:
     value = _get(table, section, key, (int, float), default)
     if value <= 0:
         raise ConfigError(f"[{section}].{key}: must be greater than 0, got {value!r}")
+    return value
+
+
+def _non_negative_int(table: dict, section: str, key: str, default: int) -> int:
+    value = _get(table, section, key, int, default)
+    if value < 0:
+        raise ConfigError(f"[{section}].{key}: must be 0 or more, got {value!r}")
     return value
 
 
@@ -175,6 +183,7 @@ def parse_config(data: dict, *, path: Path | None = None) -> Config:
         max_bytes=int(_positive(polling_t, "polling", "max_bytes", 10 * 1024 * 1024)),
         max_redirects=int(_get(polling_t, "polling", "max_redirects", int, 5)),
         max_backoff_seconds=int(_positive(polling_t, "polling", "max_backoff_seconds", 21600)),
+        tagging_workers=_non_negative_int(polling_t, "polling", "tagging_workers", 2),
     )
     default_interval = int(_positive(polling_t, "polling", "interval_seconds", 900))
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bot.classify import classify_entry
 from bot.config import PollingConfig
 from bot.feeds import FeedParseError, FetchResult, FetchState, fetch_feed, make_client
 from bot.gazetteer import Gazetteer
-from bot.models import FeedEntry, Period, TaggedItem
+from bot.models import FeedEntry, Period
 from bot.sourcefile import local_path, read_entries
+from bot.tagging import TaggingPool
 from bot.topics import Topics
 from storage import feeds as feed_store
 from storage import items as item_store
@@ -52,32 +52,6 @@ def backoff_seconds(failures: int, cap: int) -> float:
     return float(min(cap, FIRST_RETRY_SECONDS * 2 ** max(0, failures - 1)))
 
 
-def tag_entries(
-    entries: Sequence[FeedEntry],
-    *,
-    feed_key: str,
-    gazetteer: Gazetteer,
-    topics: Topics,
-    default_province: str | None = None,
-) -> tuple[list[TaggedItem], list[Period]]:
-    """Split and tag every entry; items in feed order, duplicates (same id) dropped."""
-    seen: set[str] = set()
-    tagged: list[TaggedItem] = []
-    periods: list[Period] = []
-    for entry in entries:
-        period, items = classify_entry(
-            entry, feed_key=feed_key, gazetteer=gazetteer, topics=topics,
-            default_province=default_province,
-        )
-        if period and period not in periods:
-            periods.append(period)
-        for item in items:
-            if item.item_id not in seen:
-                seen.add(item.item_id)
-                tagged.append(item)
-    return tagged, periods
-
-
 class Ingestor:
     """Polls feeds and stores their items; tells ``on_new_items`` about what was added."""
 
@@ -96,6 +70,7 @@ class Ingestor:
         self.gazetteer = gazetteer
         self.topics = topics
         self.polling = polling or PollingConfig()
+        self.tagger = TaggingPool(gazetteer, topics, workers=self.polling.tagging_workers)
         self.clock = clock
         self._client = client
         self._own_client = client is None
@@ -108,6 +83,7 @@ class Ingestor:
         return self._client
 
     async def close(self) -> None:
+        await self.tagger.close()
         if self._own_client and self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -129,10 +105,9 @@ class Ingestor:
     ) -> IngestReport:
         """Tag and store entries; the report counts what was new."""
         report = IngestReport(source=source, status="ok", warning=warning, entries=len(entries))
-        # Tagging is CPU work; run it off the event loop so the bots stay responsive.
-        items, report.periods = await asyncio.to_thread(
-            tag_entries, entries, feed_key=source, gazetteer=self.gazetteer,
-            topics=self.topics, default_province=default_province,
+        # CPU work, off the event loop so the bots stay responsive (bot/tagging.py).
+        items, report.periods = await self.tagger.tag(
+            entries, feed_key=source, default_province=default_province
         )
         report.items_found = len(items)
         current_of = lambda slug: self.gazetteer.current_of(slug).slug  # noqa: E731

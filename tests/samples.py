@@ -42,3 +42,20 @@ def sample_rss(guid: str = "diem-tin-2022-19") -> bytes:
         "html": digest_html(),
         "link": "https://mic.gov.vn/diem-tin-dia-phuong-tuan-19.htm",
     }])
+
+
+def archive_rss(entries: int) -> bytes:
+    """An RSS feed of ``entries`` weekly digests, a portal's archive: each the sample digest with
+    its week, its lead provinces and its bullets' ends changed, so that every item is distinct."""
+    names = ["Hà Giang", "Kon Tum", "Bến Tre", "Cà Mau", "Nghệ An", "Huế", "Bắc Ninh", "Gia Lai"]
+    leads = ["Sóc Trăng", "Lâm Đồng", "Thanh Hóa", "Quảng Trị", "Lạng Sơn"]
+    out = []
+    for n in range(entries):
+        lines = [line.strip() for line in sample_text().split("\n") if line.strip()]
+        text = "\n".join(lines[:4] + [f"{line} (Bản tin số {n}.)" for line in lines[4:]])
+        text = text.replace("tuần 19", f"tuần {n % 52 + 1}")
+        for k, lead in enumerate(leads):
+            text = text.replace(lead, names[(n + k) % len(names)])
+        out.append({"guid": f"archive-{n}", "title": f"Điểm tin địa phương số {n}",
+                    "html": digest_html(text), "link": f"https://mic.gov.vn/diem-tin/{n}.htm"})
+    return rss(out)

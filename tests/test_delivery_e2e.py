@@ -23,11 +23,11 @@ from telegram.request import HTTPXRequest
 from bot.aiohttp_request import AiohttpRequest
 from bot.config import DeliveryConfig
 from bot.delivery import DeliveryWorker
-from bot.ingest import tag_entries
 from bot.instant import match_new_items
 from bot.models import Period
 from bot.senders import TelegramSender
 from bot.sourcefile import entries_from_bytes
+from bot.tagging import tag_entries
 from bot.weekly import queue_due_summaries
 from storage import chats, outbox
 from storage.db import Database

@@ -1,0 +1,190 @@
+"""Feed entries → tagged items, in the bot's process for a small batch, in worker processes for
+a large one.
+
+Splitting and tagging is pure Python CPU work, about a third of a millisecond per item. A
+weekly digest feed (a few entries) is tagged on a thread in a moment. A large batch (a portal's
+archive on first poll, a backfill: hundreds of digests, thousands of items) would hold the
+interpreter lock for seconds, and the event loop that sends messages and answers commands
+shares it; such a batch goes to a small pool of worker processes, which also puts the
+machine's other cores to work. Results are the same either way, in the same order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import signal
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
+
+from bot.classify import classify_entry
+from bot.models import FeedEntry, Period, TaggedItem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.gazetteer import Gazetteer
+    from bot.topics import Topics
+
+__all__ = ["PARALLEL_MIN_ENTRIES", "TaggingPool", "tag_entries"]
+
+log = logging.getLogger(__name__)
+
+# Below this many entries, sending them to workers and back costs more than it saves.
+PARALLEL_MIN_ENTRIES = 32
+# Chunks per worker: smaller chunks even out uneven entries; each costs one round trip.
+CHUNKS_PER_WORKER = 4
+
+Tagged = tuple[list[TaggedItem], list[Period]]
+
+
+def tag_entries(
+    entries: Sequence[FeedEntry],
+    *,
+    feed_key: str,
+    gazetteer: Gazetteer,
+    topics: Topics,
+    default_province: str | None = None,
+) -> Tagged:
+    """Split and tag every entry; items in feed order, duplicates (same id) dropped."""
+    merged = _Merge()
+    for entry in entries:
+        period, items = classify_entry(
+            entry, feed_key=feed_key, gazetteer=gazetteer, topics=topics,
+            default_province=default_province,
+        )
+        merged.add(items, [period] if period else [])
+    return merged.items, merged.periods
+
+
+class _Merge:
+    """Items and periods gathered in order, each item id and period kept once."""
+
+    def __init__(self) -> None:
+        self.items: list[TaggedItem] = []
+        self.periods: list[Period] = []
+        self._seen: set[str] = set()
+
+    def add(self, items: Sequence[TaggedItem], periods: Sequence[Period]) -> None:
+        for period in periods:
+            if period not in self.periods:
+                self.periods.append(period)
+        for item in items:
+            if item.item_id not in self._seen:
+                self._seen.add(item.item_id)
+                self.items.append(item)
+
+
+class TaggingPool:
+    """Tags batches of entries; a batch of ``PARALLEL_MIN_ENTRIES`` or more goes to ``workers``
+    processes (started at the first such batch, or by ``start``), a smaller one to a thread.
+
+    ``workers=0`` keeps everything in this process. If a worker dies (killed, out of memory),
+    the batch is tagged here instead and a new pool is started next time: nothing is lost.
+    """
+
+    def __init__(self, gazetteer: Gazetteer, topics: Topics, *, workers: int = 2) -> None:
+        self.gazetteer = gazetteer
+        self.topics = topics
+        self.workers = max(0, workers)
+        self.worker_cpu_seconds = 0.0  # CPU time the workers spent tagging, for benchmarks
+        self._executor: ProcessPoolExecutor | None = None
+
+    async def tag(
+        self,
+        entries: Sequence[FeedEntry],
+        *,
+        feed_key: str,
+        default_province: str | None = None,
+    ) -> Tagged:
+        """``tag_entries`` of the batch, off the event loop."""
+        if self.workers and len(entries) >= PARALLEL_MIN_ENTRIES:
+            try:
+                return await self._tag_in_workers(entries, feed_key, default_province)
+            except BrokenProcessPool:
+                log.warning("a tagging worker died; tagging %d entries in the bot's process",
+                            len(entries))
+                self._discard_executor()
+        return await asyncio.to_thread(
+            tag_entries, entries, feed_key=feed_key, gazetteer=self.gazetteer,
+            topics=self.topics, default_province=default_province,
+        )
+
+    async def start(self) -> None:
+        """Start the workers now and wait until each is ready (else: at the first large batch)."""
+        if not self.workers:
+            return
+        loop = asyncio.get_running_loop()
+        executor = self._ensure_executor()
+        await asyncio.gather(*(loop.run_in_executor(executor, _ready) for _ in range(self.workers)))
+
+    async def close(self) -> None:
+        """Stop the workers (a batch in progress is cancelled)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+
+    async def _tag_in_workers(
+        self, entries: Sequence[FeedEntry], feed_key: str, default_province: str | None
+    ) -> Tagged:
+        loop = asyncio.get_running_loop()
+        executor = self._ensure_executor()
+        size = -(-len(entries) // (self.workers * CHUNKS_PER_WORKER))
+        chunks = [list(entries[i : i + size]) for i in range(0, len(entries), size)]
+        results = await asyncio.gather(*(
+            loop.run_in_executor(executor, _tag_chunk, chunk, feed_key, default_province)
+            for chunk in chunks
+        ))
+        merged = _Merge()
+        for items, periods, cpu_seconds in results:
+            merged.add(items, periods)
+            self.worker_cpu_seconds += cpu_seconds
+        return merged.items, merged.periods
+
+    def _ensure_executor(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # Not "fork": the bot has threads (SQLite, HTTP) that a forked child would inherit
+            # half-way through whatever they were doing.
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_init_worker,
+                initargs=(self.gazetteer, self.topics),
+            )
+        return self._executor
+
+    def _discard_executor(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            with contextlib.suppress(Exception):
+                executor.shutdown(wait=False, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------- in the workers
+
+_worker: dict[str, object] = {}
+
+
+def _init_worker(gazetteer: Gazetteer, topics: Topics) -> None:
+    # Ctrl-C in a terminal reaches the whole process group; the bot's own process handles it
+    # and stops the pool, so a worker must not die of it with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker.update(gazetteer=gazetteer, topics=topics)
+
+
+def _ready() -> bool:
+    return True
+
+
+def _tag_chunk(
+    entries: list[FeedEntry], feed_key: str, default_province: str | None
+) -> tuple[list[TaggedItem], list[Period], float]:
+    cpu0 = time.process_time()
+    items, periods = tag_entries(
+        entries, feed_key=feed_key, gazetteer=_worker["gazetteer"],  # type: ignore[arg-type]
+        topics=_worker["topics"], default_province=default_province,  # type: ignore[arg-type]
+    )
+    return items, periods, time.process_time() - cpu0
