@@ -18,6 +18,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.checkpoint import Checkpointer
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -40,6 +42,7 @@ class Database:
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self._checkpointer: Checkpointer | None = None
 
     @classmethod
     async def open(cls, path: str | Path, *, busy_timeout_ms: int = 5000) -> Database:
@@ -57,9 +60,17 @@ class Database:
         await conn.execute("PRAGMA foreign_keys = ON")
         db = cls(conn, path)
         await db.migrate()
+        if path != ":memory:":
+            # Checkpoints happen off the writer's path (storage/checkpoint.py says why).
+            await conn.execute("PRAGMA wal_autocheckpoint = 0")
+            db._checkpointer = Checkpointer(path)
+            db._checkpointer.start()
         return db
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.stop()
+            self._checkpointer = None
         async with self._lock:
             try:
                 await self.conn.execute("PRAGMA optimize")

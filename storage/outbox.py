@@ -152,12 +152,14 @@ async def due_candidates(
 
 async def claim(db: Database, ids: Sequence[int], *, now: float) -> list[Claimed]:
     """Mark pending rows 'sending' and return them (in the order given) with their chat."""
+    # In these statements "+state" keeps SQLite from walking the (state, …) index over every
+    # pending row: the ids are few, the pending rows of a fan-out hundreds of thousands.
     if not ids:
         return []
     async with db.transaction() as conn:
         cursor = await conn.execute(
             """UPDATE outbox SET state = 'sending', claimed_at = ?
-               WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?)) RETURNING id""",
+               WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'pending' RETURNING id""",
             (now, json.dumps(list(ids))),
         )
         claimed = [r[0] for r in await cursor.fetchall()]
@@ -215,12 +217,12 @@ async def release(db: Database, ids: Sequence[int], *, attempted: Sequence[int] 
         if attempted:
             await conn.execute(
                 """UPDATE outbox SET attempts = attempts + 1
-                   WHERE state = 'sending' AND id IN (SELECT value FROM json_each(?))""",
+                   WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'sending'""",
                 (json.dumps(list(attempted)),),
             )
         cursor = await conn.execute(
             """UPDATE outbox SET state = 'pending', claimed_at = NULL
-               WHERE state = 'sending' AND id IN (SELECT value FROM json_each(?))""",
+               WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'sending'""",
             (json.dumps(list(ids)),),
         )
         return cursor.rowcount
@@ -240,7 +242,7 @@ async def cancel(db: Database, ids: Sequence[int], reason: str) -> int:
         return 0
     return await db.execute(
         """UPDATE outbox SET state = 'cancelled', last_error = ?, claimed_at = NULL
-           WHERE state IN ('pending', 'sending') AND id IN (SELECT value FROM json_each(?))""",
+           WHERE id IN (SELECT value FROM json_each(?)) AND +state IN ('pending', 'sending')""",
         (reason[:500], json.dumps(list(ids))),
     )
 
