@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot import eventloop  # noqa: E402
 from bot.config import DeliveryConfig  # noqa: E402
 from bot.delivery import DeliveryWorker  # noqa: E402
 from bot.gazetteer import NATIONAL, default_gazetteer  # noqa: E402
@@ -459,7 +460,7 @@ def main() -> None:
         results = []
         for n in args.chats:
             path = Path(tmp) / f"fanout-{n}.sqlite3"
-            results.append((path, asyncio.run(fanout(n, path, args.digests, args.rounds, args.seed))))
+            results.append((path, eventloop.run(fanout(n, path, args.digests, args.rounds, args.seed))))
         print(f"\n{'chats':>8} {'subs':>8} {'items':>6} {'load':>7} {'index':>7} {'match':>7} {'brute*':>8} "
               f"{'pairs':>9} {'enqueue':>8} {'queued':>8} {'msg/s q':>8} {'peak MB':>8} {'db MB':>7}")
         for _, r in results:
@@ -472,7 +473,7 @@ def main() -> None:
         if not args.no_send:
             path = results[-1][0]
             print(f"\nsending from the {results[-1][1]['chats']:,}-chat outbox:")
-            for label, value in asyncio.run(sending(path, args)):
+            for label, value in eventloop.run(sending(path, args)):
                 print(f"  {label:<48} {value}")
 
 

@@ -17,7 +17,6 @@ time summed over every process.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import html
 import random
@@ -31,6 +30,7 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot import eventloop  # noqa: E402
 from bot.config import PollingConfig  # noqa: E402
 from bot.feeds import parse_feed_bytes  # noqa: E402
 from bot.gazetteer import default_gazetteer  # noqa: E402
@@ -152,7 +152,7 @@ def main() -> None:
     default_gazetteer(), default_topics()  # load data files outside the timings
     data = synthetic_feed(args.entries)
     print(f"feed: {args.entries} entries, {len(data) / 1e6:.1f} MB")
-    asyncio.run(run(data, args.repeat, args.workers))
+    eventloop.run(run(data, args.repeat, args.workers))
 
 
 if __name__ == "__main__":

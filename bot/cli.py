@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import __version__
+from bot import __version__, eventloop
 from bot.config import Config, ConfigError, load_config, parse_config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -96,27 +95,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"diemtin: unknown province {args.province!r}", file=sys.stderr)
             return EXIT_USAGE
         province = resolved.unit.slug
-    return asyncio.run(_ingest(config, args.source, province))
+    return eventloop.run(_ingest(config, args.source, province))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return asyncio.run(run_demo(out=sys.stdout))
+    return eventloop.run(run_demo(out=sys.stdout))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _load_config(args.config, required=True)
     from bot.app import run_app
 
-    return asyncio.run(run_app(config))
+    return eventloop.run(run_app(config))
 
 
 def cmd_weekly(args: argparse.Namespace) -> int:
     config = _load_config(args.config, required=True)
     from bot.app import queue_weekly_once
 
-    return asyncio.run(queue_weekly_once(config, now_all=args.now, chat=args.chat))
+    return eventloop.run(queue_weekly_once(config, now_all=args.now, chat=args.chat))
 
 
 def build_parser() -> argparse.ArgumentParser:

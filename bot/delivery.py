@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 
+from bot import eventloop
 from bot.config import DeliveryConfig
 from bot.senders import (
     ChatGone,
@@ -390,7 +391,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         await db.close()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(run())
+    eventloop.run(run())
     return 0
 
 
