@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -15,7 +15,7 @@ import httpx
 from bot.config import PollingConfig
 from bot.feeds import FeedParseError, FetchResult, FetchState, fetch_feed, make_client
 from bot.gazetteer import Gazetteer
-from bot.models import FeedEntry, Period
+from bot.models import FeedEntry, Period, TaggedItem
 from bot.sourcefile import local_path, read_entries
 from bot.tagging import TaggingPool
 from bot.topics import Topics
@@ -105,14 +105,20 @@ class Ingestor:
     ) -> IngestReport:
         """Tag and store entries; the report counts what was new."""
         report = IngestReport(source=source, status="ok", warning=warning, entries=len(entries))
-        # CPU work, off the event loop so the bots stay responsive (bot/tagging.py).
-        items, report.periods = await self.tagger.tag(
-            entries, feed_key=source, default_province=default_province
-        )
-        report.items_found = len(items)
+
+        async def tagged() -> AsyncIterator[list[TaggedItem]]:
+            # CPU work, off the event loop (bot/tagging.py); each part is stored while the
+            # workers tag the next.
+            async for items, periods in self.tagger.tag_batches(
+                entries, feed_key=source, default_province=default_province
+            ):
+                report.items_found += len(items)
+                report.periods += periods
+                yield items
+
         current_of = lambda slug: self.gazetteer.current_of(slug).slug  # noqa: E731
-        report.new_seqs = await item_store.insert_items(
-            self.db, items, feed_id=feed_id, current_of=current_of, now=self.clock()
+        report.new_seqs = await item_store.insert_item_batches(
+            self.db, tagged(), feed_id=feed_id, current_of=current_of, now=self.clock()
         )
         report.items_added = len(report.new_seqs)
         added = set(report.new_seqs)

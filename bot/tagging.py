@@ -17,7 +17,7 @@ import logging
 import multiprocessing
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
@@ -69,13 +69,22 @@ class _Merge:
         self._seen: set[str] = set()
 
     def add(self, items: Sequence[TaggedItem], periods: Sequence[Period]) -> None:
+        self.fresh(items, periods)
+
+    def fresh(self, items: Sequence[TaggedItem], periods: Sequence[Period]) -> Tagged:
+        """Add these; return the items and periods not seen before."""
+        new_periods = []
         for period in periods:
             if period not in self.periods:
                 self.periods.append(period)
+                new_periods.append(period)
+        new_items = []
         for item in items:
             if item.item_id not in self._seen:
                 self._seen.add(item.item_id)
-                self.items.append(item)
+                new_items.append(item)
+        self.items += new_items
+        return new_items, new_periods
 
 
 class TaggingPool:
@@ -101,17 +110,80 @@ class TaggingPool:
         default_province: str | None = None,
     ) -> Tagged:
         """``tag_entries`` of the batch, off the event loop."""
-        if self.workers and len(entries) >= PARALLEL_MIN_ENTRIES:
-            try:
-                return await self._tag_in_workers(entries, feed_key, default_province)
-            except BrokenProcessPool:
-                log.warning("a tagging worker died; tagging %d entries in the bot's process",
-                            len(entries))
-                self._discard_executor()
-        return await asyncio.to_thread(
-            tag_entries, entries, feed_key=feed_key, gazetteer=self.gazetteer,
-            topics=self.topics, default_province=default_province,
-        )
+        merged = _Merge()
+        async for items, periods in self.tag_batches(entries, feed_key=feed_key, default_province=default_province):
+            merged.add(items, periods)
+        return merged.items, merged.periods
+
+    async def tag_batches(
+        self,
+        entries: Sequence[FeedEntry],
+        *,
+        feed_key: str,
+        default_province: str | None = None,
+    ) -> AsyncIterator[Tagged]:
+        """``tag`` in parts, in feed order, each as soon as it is ready: the caller can store
+        one part while the workers tag the next. Together the parts are exactly ``tag``'s."""
+        merged = _Merge()
+        if not self.workers or len(entries) < PARALLEL_MIN_ENTRIES:
+            chunks = [list(entries)]
+            futures: list[asyncio.Future] = []
+        else:
+            size = -(-len(entries) // (self.workers * CHUNKS_PER_WORKER))
+            chunks = [list(entries[i : i + size]) for i in range(0, len(entries), size)]
+            futures = self._submit(chunks, feed_key, default_province)
+        try:
+            for i, chunk in enumerate(chunks):
+                result = await self._result(futures[i] if futures else None, chunk, feed_key, default_province)
+                if result is None:  # a worker died: the rest here, and a new pool next time
+                    futures = []
+                    result = await self._result(None, chunk, feed_key, default_province)
+                items, periods = result
+                yield merged.fresh(items, periods)
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def _submit(
+        self, chunks: list[list[FeedEntry]], feed_key: str, default_province: str | None
+    ) -> list[asyncio.Future]:
+        """One future per chunk; none if the pool is found broken (the chunks are then tagged
+        on a thread, one by one)."""
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future] = []
+        try:
+            for chunk in chunks:
+                futures.append(loop.run_in_executor(self._ensure_executor(), _tag_chunk, chunk,
+                                                    feed_key, default_province))
+        except BrokenProcessPool:
+            log.warning("a tagging worker died; tagging the batch in the bot's process")
+            self._discard_executor()
+            for future in futures:
+                future.cancel()
+            return []
+        return futures
+
+    async def _result(
+        self,
+        future: asyncio.Future | None,
+        chunk: list[FeedEntry],
+        feed_key: str,
+        default_province: str | None,
+    ) -> Tagged | None:
+        """The chunk's tags from its worker, or (no future) from a thread; None if the worker died."""
+        if future is None:
+            return await asyncio.to_thread(
+                tag_entries, chunk, feed_key=feed_key, gazetteer=self.gazetteer,
+                topics=self.topics, default_province=default_province,
+            )
+        try:
+            items, periods, cpu_seconds = await future
+        except BrokenProcessPool:
+            log.warning("a tagging worker died; tagging the rest of the batch in the bot's process")
+            self._discard_executor()
+            return None
+        self.worker_cpu_seconds += cpu_seconds
+        return items, periods
 
     async def start(self) -> None:
         """Start the workers now and wait until each is ready (else: at the first large batch)."""
@@ -126,23 +198,6 @@ class TaggingPool:
         executor, self._executor = self._executor, None
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
-
-    async def _tag_in_workers(
-        self, entries: Sequence[FeedEntry], feed_key: str, default_province: str | None
-    ) -> Tagged:
-        loop = asyncio.get_running_loop()
-        executor = self._ensure_executor()
-        size = -(-len(entries) // (self.workers * CHUNKS_PER_WORKER))
-        chunks = [list(entries[i : i + size]) for i in range(0, len(entries), size)]
-        results = await asyncio.gather(*(
-            loop.run_in_executor(executor, _tag_chunk, chunk, feed_key, default_province)
-            for chunk in chunks
-        ))
-        merged = _Merge()
-        for items, periods, cpu_seconds in results:
-            merged.add(items, periods)
-            self.worker_cpu_seconds += cpu_seconds
-        return merged.items, merged.periods
 
     def _ensure_executor(self) -> ProcessPoolExecutor:
         if self._executor is None:

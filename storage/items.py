@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
+
+import aiosqlite
 
 from bot.models import Period, TaggedItem
 from bot.textnorm import fold
@@ -32,58 +34,90 @@ async def insert_items(
     statement is a hop to its thread, and a 1,000-entry feed has ~10,000 items. This is the only
     writer of ``items``, and it also fills the search index (``items_fts``).
     """
+    return await insert_item_batches(db, _one(items), feed_id=feed_id, current_of=current_of, now=now)
+
+
+async def insert_item_batches(
+    db: Database,
+    batches: AsyncIterable[Sequence[TaggedItem]],
+    *,
+    feed_id: int | None,
+    current_of: Callable[[str], str],
+    now: float | None = None,
+) -> list[int]:
+    """``insert_items`` of batches that arrive one by one (tagging in worker processes), in one
+    transaction: each batch is written while the next is still being tagged."""
     now = time.time() if now is None else now
+    parts = aiter(batches)
+    first = await anext(parts, None)  # the write lock is not held while the first is tagged
+    if first is None:
+        return []
+    async with db.transaction() as conn:
+        seqs = await _insert_in(conn, first, feed_id, current_of, now)
+        async for items in parts:
+            seqs += await _insert_in(conn, items, feed_id, current_of, now)
+    return seqs
+
+
+async def _one(items: Sequence[TaggedItem]) -> AsyncIterator[Sequence[TaggedItem]]:
+    yield items
+
+
+async def _insert_in(
+    conn: aiosqlite.Connection,
+    items: Sequence[TaggedItem],
+    feed_id: int | None,
+    current_of: Callable[[str], str],
+    now: float,
+) -> list[int]:
     by_id: dict[str, TaggedItem] = {}
     for item in items:
         by_id.setdefault(item.item_id, item)
     if not by_id:
         return []
-    async with db.transaction() as conn:
-        known: set[str] = set()
-        ids = list(by_id)
-        for chunk in range(0, len(ids), 500):
-            part = ids[chunk : chunk + 500]
-            cursor = await conn.execute(
-                f"SELECT id FROM items WHERE id IN ({','.join('?' * len(part))})", part
-            )
-            known.update(row[0] for row in await cursor.fetchall())
-        new = [item for item_id, item in by_id.items() if item_id not in known]
-        if not new:
-            return []
-        await conn.executemany(
-            """INSERT INTO items (id, feed_id, title, body, link, published_at, stored_at,
-                   period_start, period_end, period_week, national, folded)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [_item_row(item, feed_id, now) for item in new],
-        )
-        # Rows just inserted by this transaction hold the highest seqs, in insertion order.
+    known: set[str] = set()
+    ids = list(by_id)
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
         cursor = await conn.execute(
-            "SELECT seq FROM items ORDER BY seq DESC LIMIT ?", (len(new),)
+            f"SELECT id FROM items WHERE id IN ({','.join('?' * len(part))})", part
         )
-        seqs = sorted(row[0] for row in await cursor.fetchall())
-        # The search index, in one statement (migration 0002 explains why not by trigger).
-        await conn.execute(
-            "INSERT INTO items_fts (rowid, folded) SELECT seq, folded FROM items WHERE seq >= ?",
-            (seqs[0],),
-        )
-        await conn.executemany(
-            "INSERT OR IGNORE INTO item_provinces (item_seq, slug, current, role, position)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [
-                (seq, slug, current_of(slug), role, pos)
-                for seq, item in zip(seqs, new, strict=True)
-                for role, slugs in (("primary", item.primary), ("mentioned", item.mentioned))
-                for pos, slug in enumerate(slugs)
-            ],
-        )
-        await conn.executemany(
-            "INSERT OR IGNORE INTO item_topics (item_seq, slug, rank) VALUES (?, ?, ?)",
-            [
-                (seq, slug, rank)
-                for seq, item in zip(seqs, new, strict=True)
-                for rank, slug in enumerate(item.topics)
-            ],
-        )
+        known.update(row[0] for row in await cursor.fetchall())
+    new = [item for item_id, item in by_id.items() if item_id not in known]
+    if not new:
+        return []
+    await conn.executemany(
+        """INSERT INTO items (id, feed_id, title, body, link, published_at, stored_at,
+               period_start, period_end, period_week, national, folded)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [_item_row(item, feed_id, now) for item in new],
+    )
+    # Rows just inserted by this transaction hold the highest seqs, in insertion order.
+    cursor = await conn.execute("SELECT seq FROM items ORDER BY seq DESC LIMIT ?", (len(new),))
+    seqs = sorted(row[0] for row in await cursor.fetchall())
+    # The search index, in one statement (migration 0002 explains why not by trigger).
+    await conn.execute(
+        "INSERT INTO items_fts (rowid, folded) SELECT seq, folded FROM items WHERE seq >= ?",
+        (seqs[0],),
+    )
+    await conn.executemany(
+        "INSERT OR IGNORE INTO item_provinces (item_seq, slug, current, role, position)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (seq, slug, current_of(slug), role, pos)
+            for seq, item in zip(seqs, new, strict=True)
+            for role, slugs in (("primary", item.primary), ("mentioned", item.mentioned))
+            for pos, slug in enumerate(slugs)
+        ],
+    )
+    await conn.executemany(
+        "INSERT OR IGNORE INTO item_topics (item_seq, slug, rank) VALUES (?, ?, ?)",
+        [
+            (seq, slug, rank)
+            for seq, item in zip(seqs, new, strict=True)
+            for rank, slug in enumerate(item.topics)
+        ],
+    )
     return seqs
 
 
