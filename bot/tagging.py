@@ -201,10 +201,10 @@ class TaggingPool:
 
     def _ensure_executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            # Not "fork": the bot has threads (SQLite, HTTP) that a forked child would inherit
-            # half-way through whatever they were doing.
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+            # "spawn": not "fork", as the bot has threads (SQLite, HTTP) that a forked child
+            # would inherit half-way through whatever they were doing; and not "forkserver",
+            # whose server process outlives its parent in some exits and keeps its pipes open.
+            context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(
                 self.workers, mp_context=context, initializer=_init_worker,
                 initargs=(self.gazetteer, self.topics),
