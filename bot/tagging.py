@@ -136,13 +136,13 @@ class TaggingPool:
             for i, chunk in enumerate(chunks):
                 result = await self._result(futures[i] if futures else None, chunk, feed_key, default_province)
                 if result is None:  # a worker died: the rest here, and a new pool next time
+                    _forget(futures)
                     futures = []
                     result = await self._result(None, chunk, feed_key, default_province)
                 items, periods = result
                 yield merged.fresh(items, periods)
         finally:
-            for future in futures:
-                future.cancel()
+            _forget(futures)
 
     def _submit(
         self, chunks: list[list[FeedEntry]], feed_key: str, default_province: str | None
@@ -158,8 +158,7 @@ class TaggingPool:
         except BrokenProcessPool:
             log.warning("a tagging worker died; tagging the batch in the bot's process")
             self._discard_executor()
-            for future in futures:
-                future.cancel()
+            _forget(futures)
             return []
         return futures
 
@@ -216,6 +215,16 @@ class TaggingPool:
         if executor is not None:
             with contextlib.suppress(Exception):
                 executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _forget(futures: Sequence[asyncio.Future]) -> None:
+    """Cancel what still runs; read the error of what failed, so that none is logged as lost."""
+    for future in futures:
+        if future.done():
+            if not future.cancelled():
+                future.exception()
+        else:
+            future.cancel()
 
 
 # --------------------------------------------------------------------------- in the workers
