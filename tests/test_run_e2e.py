@@ -7,15 +7,17 @@ through the running bot; SIGTERM stops it cleanly; the token never shows in its 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.samples import rss, sample_rss
+from tests.samples import archive_rss, rss, sample_rss
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456789:AAFakeTokenForTestsOnlyDoNotLogThis"
@@ -147,3 +149,47 @@ def test_unreachable_bot_api_or_wrong_token_is_one_line_and_an_exit(tmp_path, fe
     )
     assert down.returncode == 1 and "cannot reach the Bot API" in down.stderr
     assert "AAFakeToken" not in down.stderr + down.stdout
+
+
+def test_a_large_archive_is_tagged_by_workers_and_sigterm_leaves_nothing_behind(tmp_path, fake_telegram, feed_server):
+    """A portal's archive on first poll goes to the tagging workers; the official subscribed to
+    a province gets its items; SIGTERM stops the bot and its workers, and what was stored is whole."""
+    entries = 120
+    feed_server.serve("/archive", rss([]))
+    config = _config(tmp_path, fake_telegram, feed_server.url("/archive"))
+    log_path = tmp_path / "run.log"
+    proc = _start(config, log_path)
+    try:
+        fake_telegram.push_message(OFFICIAL, "/tinh ca mau", user_id=OFFICIAL, language_code="vi")
+        fake_telegram.wait_for_blocking(lambda: fake_telegram.sent(OFFICIAL), timeout=30)
+        feed_server.serve("/archive", archive_rss(entries))
+        fake_telegram.wait_for_blocking(lambda: len(fake_telegram.sent(OFFICIAL)) >= 2, timeout=60)
+        pushes = "\n".join(fake_telegram.sent(OFFICIAL)[1:])
+        assert "Cà Mau:" in pushes and "Tin mới" in pushes
+        workers = _children(proc.pid)
+        assert len(workers) >= 2  # the tagging pool (and multiprocessing's resource tracker)
+    finally:
+        code = _stop(proc)
+    assert code == 0, log_path.read_text()
+    for pid in workers:
+        assert not _alive(pid), f"process {pid} outlived diemtin run"
+    with sqlite3.connect(tmp_path / "diemtin.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 9 * entries
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
