@@ -64,6 +64,13 @@ def _start(config: Path, log_path: Path) -> subprocess.Popen:
     )
 
 
+def _subscribe(fake, command: str) -> str:
+    """The official sends ``command``; return the bot's reply."""
+    fake.push_message(OFFICIAL, command, user_id=OFFICIAL, language_code="vi")
+    fake.wait_for_blocking(lambda: fake.sent(OFFICIAL), timeout=30)
+    return fake.sent(OFFICIAL)[0]
+
+
 def _stop(proc: subprocess.Popen) -> int:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -84,9 +91,7 @@ def test_subscribe_then_a_digest_arrives_then_weekly_then_stop(tmp_path, fake_te
     log_path = tmp_path / "run.log"
     proc = _start(config, log_path)
     try:
-        fake.push_message(OFFICIAL, "/tinh lam dong", user_id=OFFICIAL, language_code="vi")
-        fake.wait_for_blocking(lambda: fake.sent(OFFICIAL), timeout=30)
-        assert "Lâm Đồng" in fake.sent(OFFICIAL)[0]
+        assert "Lâm Đồng" in _subscribe(fake, "/tinh lam dong")
 
         feed_server.serve("/rss", sample_rss())
         fake.wait_for_blocking(lambda: len(fake.sent(OFFICIAL)) >= 2, timeout=30)
@@ -160,8 +165,7 @@ def test_a_large_archive_is_tagged_by_workers_and_sigterm_leaves_nothing_behind(
     log_path = tmp_path / "run.log"
     proc = _start(config, log_path)
     try:
-        fake_telegram.push_message(OFFICIAL, "/tinh ca mau", user_id=OFFICIAL, language_code="vi")
-        fake_telegram.wait_for_blocking(lambda: fake_telegram.sent(OFFICIAL), timeout=30)
+        assert "Cà Mau" in _subscribe(fake_telegram, "/tinh ca mau")
         feed_server.serve("/archive", archive_rss(entries))
         fake_telegram.wait_for_blocking(lambda: len(fake_telegram.sent(OFFICIAL)) >= 2, timeout=60)
         pushes = "\n".join(fake_telegram.sent(OFFICIAL)[1:])
