@@ -92,7 +92,8 @@ def _get(table: dict, section: str, key: str, kind: type | tuple, default: Any) 
     value = table.get(key, default)
     if value is not None and not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
         name = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"[{section}].{key}: must be a {name}, got {value!r}")
+        article = "an" if name[0] in "aeiou" else "a"
+        raise ConfigError(f"[{section}].{key}: must be {article} {name}, got {value!r}")
     return value
 
 
