@@ -4,14 +4,15 @@
 
 Builds a synthetic RSS feed of N digest entries from the real sample digest (bullets reshuffled,
 the lead province swapped for another real one so every item is distinct), then times, in one run
-and in each repeat:
+and in each repeat, every pipeline run bracketed by feedparser runs:
   1. feedparser.parse(bytes) alone;
   2. the pipeline as the bot runs it: parse + split + classify + store into a fresh SQLite file
      (WAL), tagging in worker processes (bot/tagging.py; started before the timings, as a
      running bot's are);
   3. the same pipeline all in one process ([polling] tagging_workers = 0).
-Prints the ratios to feedparser's parse time (target: within 2x) by the wall clock, and in CPU
-time summed over every process.
+Prints each pipeline run's ratio to the mean of the feedparser runs just before and after it
+(target: within 2x), by the wall clock and in CPU time summed over every process, and their
+medians.
 """
 
 from __future__ import annotations
@@ -101,6 +102,15 @@ async def pipeline(data: bytes, db_path: Path, tagger: TaggingPool) -> tuple[int
     return len(added), stages
 
 
+def time_feedparser(data: bytes) -> tuple[float, float, int]:
+    """(wall, CPU, entries) of ``feedparser.parse(data)``, from a collected heap."""
+    gc.collect()
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    parsed = feedparser.parse(data)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return wall, cpu, len(parsed.entries)
+
+
 async def run(data: bytes, repeat: int, workers: int) -> None:
     gazetteer, topics = default_gazetteer(), default_topics()
     pooled = TaggingPool(gazetteer, topics, workers=workers)
@@ -108,42 +118,45 @@ async def run(data: bytes, repeat: int, workers: int) -> None:
     t0 = time.perf_counter()
     await pooled.start()  # once per bot process, like loading the data files
     started = time.perf_counter() - t0
-    fp_times, fp_cpu = [], []
-    runs: dict[str, list[dict[str, float]]] = {"pool": [], "one": []}
+    variants = (("pool", pooled), ("one", in_process))
+    # Each pipeline run is bracketed by feedparser runs (A B A C A …) and compared with their
+    # mean: this machine's speed drifts by tens of percent within seconds, and a baseline
+    # measured just before and just after cancels most of that drift.
+    fp_runs: list[tuple[float, float, int]] = []
+    runs: dict[str, list[tuple[dict[str, float], tuple[float, float]]]] = {"pool": [], "one": []}
     try:
+        fp_runs.append(time_feedparser(data))
         for r in range(repeat):
-            gc.collect()
-            cpu0, t0 = time.process_time(), time.perf_counter()
-            parsed = feedparser.parse(data)
-            fp_times.append(time.perf_counter() - t0)
-            fp_cpu.append(time.process_time() - cpu0)
-            n_entries = len(parsed.entries)
-            del parsed  # each timing starts from the same heap
-            for label, tagger in (("pool", pooled), ("one", in_process)):
+            for label, tagger in variants:
                 gc.collect()
                 with tempfile.TemporaryDirectory() as tmp:
                     added, stages = await pipeline(data, Path(tmp) / f"bench{r}.sqlite3", tagger)
-                runs[label].append(stages)
+                fp_runs.append(time_feedparser(data))
+                before, after = fp_runs[-2], fp_runs[-1]
+                baseline = ((before[0] + after[0]) / 2, (before[1] + after[1]) / 2)
+                runs[label].append((stages, baseline))
     finally:
         await pooled.close()
 
-    fp, cpu = statistics.median(fp_times), statistics.median(fp_cpu)
-    print(f"feedparser.parse alone              {fp:8.3f} s  ({n_entries} entries; CPU {cpu:.3f} s)")
+    fp = statistics.median(f[0] for f in fp_runs)
+    cpu = statistics.median(f[1] for f in fp_runs)
+    print(f"feedparser.parse alone              {fp:8.3f} s  ({fp_runs[0][2]} entries; CPU {cpu:.3f} s;"
+          f" {len(fp_runs)} runs, {min(f[0] for f in fp_runs):.2f}–{max(f[0] for f in fp_runs):.2f} s)")
     for label, title in (("pool", f"pipeline, tagging in {workers} worker processes"),
                          ("one", "pipeline, all in one process (tagging_workers = 0)")):
-        med = {k: statistics.median(s[k] for s in runs[label]) for k in runs[label][0]}
-        paired = sorted(s["total"] / f for s, f in zip(runs[label], fp_times, strict=True))
-        paired_cpu = sorted(s["cpu"] / c for s, c in zip(runs[label], fp_cpu, strict=True))
+        med = {k: statistics.median(s[k] for s, _ in runs[label]) for k in runs[label][0][0]}
+        wall = [s["total"] / base[0] for s, base in runs[label]]
+        in_cpu = [s["cpu"] / base[1] for s, base in runs[label]]
         print(f"{title}:")
         print(f"  total                             {med['total']:8.3f} s  ({added} items stored)")
         print(f"    parse (feedparser + entries)    {med['parse']:8.3f} s")
         print(f"    split + classify (until the last part is tagged)"
               f" {med['split_classify']:8.3f} s  ({med['split_classify'] / max(added, 1) * 1e6:.0f} µs/item)")
         print(f"    store (1 transaction; after the last part) {med['store']:8.3f} s")
-        print(f"  ratio to feedparser, wall clock   {med['total'] / fp:8.2f}x  (target ≤ 2x;"
-              f" each repeat: {', '.join(f'{x:.2f}' for x in paired)})")
-        print(f"  ratio in CPU time, all processes  {med['cpu'] / cpu:8.2f}x  "
-              f"({med['cpu']:.3f} s; each repeat: {', '.join(f'{x:.2f}' for x in paired_cpu)})")
+        print(f"  ratio to feedparser, wall clock   {statistics.median(wall):8.2f}x  (target ≤ 2x;"
+              f" each run: {', '.join(f'{x:.2f}' for x in wall)})")
+        print(f"  ratio in CPU time, all processes  {statistics.median(in_cpu):8.2f}x  "
+              f"(each run: {', '.join(f'{x:.2f}' for x in in_cpu)})")
     if workers:
         print(f"worker start, once per bot process  {started:8.3f} s")
 
