@@ -13,7 +13,8 @@ import hashlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from bot.digest import NATIONAL, split_entry
+from bot.digest import split_entry
+from bot.gazetteer import NATIONAL
 from bot.models import FeedEntry, Period, RawItem, TaggedItem
 from bot.sentences import lead_spans
 from bot.textnorm import TokenMemo, accent_key, clean, is_plain, retone

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.gazetteer import NATIONAL, Gazetteer
 from bot.htmltext import BULLET, IMAGE_NAME, content_blocks
 from bot.models import FeedEntry, Period, RawItem
 from bot.period import parse_period, week_of
 from bot.sentences import lead_spans, make_title, shorten
 from bot.textnorm import accent_key, cached_accent_key, clean, fold
 
-if TYPE_CHECKING:  # pragma: no cover
-    from bot.gazetteer import Gazetteer
-
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-NATIONAL = "toan-quoc"  # same value as bot.gazetteer.NATIONAL; not a province
 
 _SHORT_BLOCK = 300  # longer blocks are never captions, source lines or title echoes
 

@@ -14,7 +14,7 @@ import httpx
 
 from bot.config import PollingConfig
 from bot.feeds import FeedParseError, FetchResult, FetchState, fetch_feed, make_client
-from bot.gazetteer import Gazetteer
+from bot.gazetteer import NATIONAL, Gazetteer
 from bot.models import FeedEntry, Period, TaggedItem
 from bot.sourcefile import local_path, read_entries
 from bot.tagging import TaggingPool
@@ -117,14 +117,13 @@ class Ingestor:
                 yield items
 
         current_of = lambda slug: self.gazetteer.current_of(slug).slug  # noqa: E731
-        report.new_seqs = await item_store.insert_item_batches(
+        added = await item_store.insert_item_batches(
             self.db, tagged(), feed_id=feed_id, current_of=current_of, now=self.clock()
         )
-        report.items_added = len(report.new_seqs)
-        added = set(report.new_seqs)
-        stored = await item_store.get_items(self.db, report.new_seqs) if added else []
-        for item in stored:
-            report.provinces.update(item.current_units or ("toan-quoc",))
+        report.new_seqs = [seq for seq, _item in added]
+        report.items_added = len(added)
+        for _seq, item in added:
+            report.provinces.update(item.current_units or (NATIONAL,))
             report.topics.update(item.topics)
         return report
 

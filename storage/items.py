@@ -34,7 +34,8 @@ async def insert_items(
     statement is a hop to its thread, and a 1,000-entry feed has ~10,000 items. This is the only
     writer of ``items``, and it also fills the search index (``items_fts``).
     """
-    return await insert_item_batches(db, _one(items), feed_id=feed_id, current_of=current_of, now=now)
+    added = await insert_item_batches(db, _one(items), feed_id=feed_id, current_of=current_of, now=now)
+    return [seq for seq, _item in added]
 
 
 async def insert_item_batches(
@@ -44,19 +45,20 @@ async def insert_item_batches(
     feed_id: int | None,
     current_of: Callable[[str], str],
     now: float | None = None,
-) -> list[int]:
+) -> list[tuple[int, TaggedItem]]:
     """``insert_items`` of batches that arrive one by one (tagging in worker processes), in one
-    transaction: each batch is written while the next is still being tagged."""
+    transaction: each batch is written while the next is still being tagged. Returns (seq,
+    item) of each item not already stored."""
     now = time.time() if now is None else now
     parts = aiter(batches)
     first = await anext(parts, None)  # the write lock is not held while the first is tagged
     if first is None:
         return []
     async with db.transaction() as conn:
-        seqs = await _insert_in(conn, first, feed_id, current_of, now)
+        added = await _insert_in(conn, first, feed_id, current_of, now)
         async for items in parts:
-            seqs += await _insert_in(conn, items, feed_id, current_of, now)
-    return seqs
+            added += await _insert_in(conn, items, feed_id, current_of, now)
+    return added
 
 
 async def _one(items: Sequence[TaggedItem]) -> AsyncIterator[Sequence[TaggedItem]]:
@@ -69,7 +71,7 @@ async def _insert_in(
     feed_id: int | None,
     current_of: Callable[[str], str],
     now: float,
-) -> list[int]:
+) -> list[tuple[int, TaggedItem]]:
     by_id: dict[str, TaggedItem] = {}
     for item in items:
         by_id.setdefault(item.item_id, item)
@@ -118,7 +120,7 @@ async def _insert_in(
             for rank, slug in enumerate(item.topics)
         ],
     )
-    return seqs
+    return list(zip(seqs, new, strict=True))
 
 
 def _item_row(item: TaggedItem, feed_id: int | None, now: float) -> tuple:
