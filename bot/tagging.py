@@ -68,10 +68,7 @@ class _Merge:
         self.periods: list[Period] = []
         self._seen: set[str] = set()
 
-    def add(self, items: Sequence[TaggedItem], periods: Sequence[Period]) -> None:
-        self.fresh(items, periods)
-
-    def fresh(self, items: Sequence[TaggedItem], periods: Sequence[Period]) -> Tagged:
+    def add(self, items: Sequence[TaggedItem], periods: Sequence[Period]) -> Tagged:
         """Add these; return the items and periods not seen before."""
         new_periods = []
         for period in periods:
@@ -140,7 +137,7 @@ class TaggingPool:
                     futures = []
                     result = await self._result(None, chunk, feed_key, default_province)
                 items, periods = result
-                yield merged.fresh(items, periods)
+                yield merged.add(items, periods)
         finally:
             _forget(futures)
 
