@@ -39,14 +39,16 @@ sys.path.insert(0, str(ROOT))
 
 from bot import eventloop  # noqa: E402
 from bot.config import DeliveryConfig  # noqa: E402
-from bot.delivery import DeliveryWorker  # noqa: E402
-from bot.gazetteer import NATIONAL, default_gazetteer  # noqa: E402
-from bot.instant import queue_instant  # noqa: E402
-from bot.matching import RecipientIndex, item_keys, item_matches, subscriptions_as_of  # noqa: E402
-from bot.models import FeedEntry  # noqa: E402
-from bot.senders import TelegramSender  # noqa: E402
-from bot.tagging import tag_entries  # noqa: E402
-from bot.topics import default_topics  # noqa: E402
+from bot.core.models import FeedEntry  # noqa: E402
+from bot.core.subscriptions import subscriptions_of  # noqa: E402
+from bot.delivery.instant import queue_instant  # noqa: E402
+from bot.delivery.matching import RecipientIndex, item_keys, item_matches  # noqa: E402
+from bot.delivery.senders import TelegramSender  # noqa: E402
+from bot.delivery.worker import DeliveryWorker  # noqa: E402
+from bot.intake.tagging import tag_entries  # noqa: E402
+from bot.vietnamese.gazetteer import NATIONAL, default_gazetteer  # noqa: E402
+from bot.vietnamese.textnorm import fold  # noqa: E402
+from bot.vietnamese.topics import default_topics  # noqa: E402
 from storage import items as item_store  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -141,7 +143,7 @@ async def fanout(n_chats: int, db_path: Path, digests: int, rounds: int, seed: i
         batches.append(items)
     current = {u.slug: gazetteer.current_of(u.slug).slug for u in gazetteer.units}
     for items in batches:
-        await item_store.insert_items(db, items, feed_id=None, current_of=current.__getitem__, now=now)
+        await item_store.insert_items(db, items, feed_id=None, current_of=current.__getitem__, fold=fold, now=now)
     stored = await item_store.unmatched_items(db, limit=100_000)
     out = {"chats": n_chats, "items": len(stored)}
 
@@ -171,7 +173,7 @@ async def fanout(n_chats: int, db_path: Path, digests: int, rounds: int, seed: i
     keyed = [(it, item_keys(it)) for it in stored]
     t4 = time.perf_counter()
     for chat_rows in sample:
-        subs = subscriptions_as_of(chat_rows, None)
+        subs = subscriptions_of(chat_rows)
         for it, keys in keyed:
             item_matches(subs, it, keys)
     out["brute_est_s"] = (time.perf_counter() - t4) * len(by_chat) / max(1, len(sample))
@@ -407,7 +409,7 @@ async def sending(db_path: Path, args) -> list[tuple[str, str]]:
     from telegram.request import HTTPXRequest
     from telegram.warnings import PTBDeprecationWarning
 
-    from bot.aiohttp_request import AiohttpRequest
+    from bot.messengers.telegram.aiohttp_request import AiohttpRequest
 
     warnings.simplefilter("ignore", PTBDeprecationWarning)
     lines: list[tuple[str, str]] = []

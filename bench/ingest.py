@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot import eventloop  # noqa: E402
 from bot.config import PollingConfig  # noqa: E402
-from bot.feeds import parse_feed_bytes  # noqa: E402
-from bot.gazetteer import default_gazetteer  # noqa: E402
-from bot.tagging import TaggingPool  # noqa: E402
-from bot.topics import default_topics  # noqa: E402
+from bot.intake.feeds import parse_feed_bytes  # noqa: E402
+from bot.intake.tagging import TaggingPool  # noqa: E402
+from bot.vietnamese.gazetteer import default_gazetteer  # noqa: E402
+from bot.vietnamese.topics import default_topics  # noqa: E402
 from storage import items as item_store  # noqa: E402
 from storage.db import Database  # noqa: E402
 

@@ -18,16 +18,16 @@ from collections.abc import Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram.error import InvalidToken, NetworkError
 
-from bot.aiohttp_request import AiohttpRequest
 from bot.config import Config
-from bot.delivery import DeliveryWorker
-from bot.gazetteer import default_gazetteer
-from bot.ingest import Ingestor, IngestReport
-from bot.instant import match_new_items
+from bot.delivery.instant import match_new_items
+from bot.delivery.senders import TelegramSender
+from bot.delivery.weekly import queue_due_summaries, schedule_weekly
+from bot.delivery.worker import DeliveryWorker
+from bot.intake.ingest import Ingestor, IngestReport
 from bot.logsetup import setup_logging
-from bot.senders import TelegramSender
-from bot.topics import Topics
-from bot.weekly import queue_due_summaries, schedule_weekly
+from bot.messengers.telegram.aiohttp_request import AiohttpRequest
+from bot.vietnamese.gazetteer import default_gazetteer
+from bot.vietnamese.topics import Topics
 from handlers.types import Services
 from storage import feeds as feed_store
 from storage.db import Database
@@ -58,7 +58,7 @@ class App:
     """Everything `diemtin run` starts, wired together; ``await run()`` until a signal."""
 
     def __init__(self, config: Config, services: Services) -> None:
-        from bot.telegram_adapter import TelegramAdapter
+        from bot.messengers.telegram.adapter import TelegramAdapter
 
         self.config = config
         self.services = services

@@ -25,11 +25,11 @@ def _load_config(path: str | None, *, required: bool) -> Config:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from bot.gazetteer import default_gazetteer
-    from bot.itemjson import item_to_json
-    from bot.sourcefile import read_entries
-    from bot.tagging import tag_entries
-    from bot.topics import default_topics
+    from bot.intake.itemjson import item_to_json
+    from bot.intake.sourcefile import read_entries
+    from bot.intake.tagging import tag_entries
+    from bot.vietnamese.gazetteer import default_gazetteer
+    from bot.vietnamese.topics import default_topics
 
     try:
         entries = read_entries(args.file)
@@ -43,7 +43,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         print()
         return EXIT_OK
-    from bot.itemjson import describe_item
+    from bot.intake.itemjson import describe_item
 
     print(f"{len(items)} items")
     for n, item in enumerate(items, 1):
@@ -52,9 +52,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 async def _ingest(config: Config, source: str, province: str | None) -> int:
-    from bot.gazetteer import default_gazetteer
-    from bot.ingest import Ingestor
-    from bot.topics import Topics
+    from bot.intake.ingest import Ingestor
+    from bot.vietnamese.gazetteer import default_gazetteer
+    from bot.vietnamese.topics import Topics
     from storage.db import Database
 
     gazetteer = default_gazetteer()
@@ -88,7 +88,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     config = _load_config(args.config, required=False)
     province = None
     if args.province:
-        from bot.gazetteer import default_gazetteer
+        from bot.vietnamese.gazetteer import default_gazetteer
 
         resolved = default_gazetteer().resolve(args.province)
         if resolved.unit is None:

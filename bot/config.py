@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.weekday import WeeklySlot, parse_weekly_slot
+from bot.vietnamese.weekday import WeeklySlot, parse_weekly_slot
 
 if TYPE_CHECKING:
-    from bot.topics import Topics
+    from bot.vietnamese.topics import Topics
 
 
 class ConfigError(Exception):
@@ -136,7 +136,7 @@ def _feeds(data: dict, default_interval: int) -> tuple[FeedConfig, ...]:
             raise ConfigError(f"[[feeds]] #{i + 1}.url: required, a URL or a local path")
         province = _get(feed, where, "province", str, None)
         if province:
-            from bot.gazetteer import default_gazetteer
+            from bot.vietnamese.gazetteer import default_gazetteer
 
             resolved = default_gazetteer().resolve(province)
             if resolved.unit is None:
@@ -149,7 +149,7 @@ def _feeds(data: dict, default_interval: int) -> tuple[FeedConfig, ...]:
 
 def _load_topics(path: Path | None, overrides: dict) -> Topics:
     """The taxonomy, loaded here so that a bad [topics] table is a config error, not a crash later."""
-    from bot.topics import Topics
+    from bot.vietnamese.topics import Topics
 
     try:
         return Topics.load(path, overrides or None)

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import parse_config
-from bot.gazetteer import default_gazetteer
-from bot.ingest import Ingestor
-from bot.instant import match_new_items
-from bot.itemjson import describe_item
-from bot.render import html_to_terminal
-from bot.topics import default_topics
-from bot.weekly import queue_due_summaries
+from bot.delivery.instant import match_new_items
+from bot.delivery.render import html_to_terminal
+from bot.delivery.weekly import queue_due_summaries
+from bot.intake.ingest import Ingestor
+from bot.intake.itemjson import describe_item
+from bot.vietnamese.gazetteer import default_gazetteer
+from bot.vietnamese.topics import default_topics
 from storage import chats as chat_store
 from storage import items as item_store
 from storage import outbox

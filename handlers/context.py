@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import messages
+from bot.core import messages
 from handlers.types import Button, Incoming, Reply, Services
 from storage.chats import ChatRow
 from storage.db import Database

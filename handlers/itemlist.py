@@ -5,10 +5,10 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from bot.gazetteer import Gazetteer
-from bot.messages import t
-from bot.models import TaggedItem
-from bot.sentences import shorten
+from bot.core.messages import t
+from bot.core.models import TaggedItem
+from bot.vietnamese.gazetteer import Gazetteer
+from bot.vietnamese.sentences import shorten
 
 TITLE_CHARS = 200
 

@@ -6,9 +6,10 @@ import contextlib
 import html
 from collections.abc import Iterable
 
-from bot.weekday import WeeklySlot
+from bot.core.subscriptions import SubscriptionRow
+from bot.vietnamese.weekday import WeeklySlot
 from handlers.context import Context
-from storage.chats import PAUSED_FOREVER, ChatRow, Subscription
+from storage.chats import PAUSED_FOREVER, ChatRow
 
 
 def province_display(ctx: Context, slug: str) -> str:
@@ -26,7 +27,7 @@ def topic_display(ctx: Context, slug: str) -> str:
         return slug
 
 
-def subscription_display(ctx: Context, sub: Subscription) -> str:
+def subscription_display(ctx: Context, sub: SubscriptionRow) -> str:
     if sub.kind == "province":
         return province_display(ctx, sub.value)
     if sub.kind == "topic":
@@ -43,7 +44,7 @@ def topic_name(ctx: Context, slug: str) -> str:
     return html.escape(topic_display(ctx, slug))
 
 
-def subscription_name(ctx: Context, sub: Subscription) -> str:
+def subscription_name(ctx: Context, sub: SubscriptionRow) -> str:
     return html.escape(subscription_display(ctx, sub))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.textnorm import clean, fold
+from bot.vietnamese.textnorm import clean, fold
 
 MAX_INPUT_CHARS = 1000  # longer messages are refused politely
 MAX_LIST_ENTRIES = 40  # names in one /tinh, /chude, /tukhoa or /xoa

@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import re
 
-from bot.matching import item_matches
-from bot.textnorm import fold
+from bot.delivery.matching import item_matches
+from bot.vietnamese.textnorm import fold
 from handlers.context import Context, button, join_limited
 from handlers.itemlist import item_entries
 from handlers.labels import (
@@ -101,7 +101,7 @@ async def timkiem(ctx: Context) -> list[Reply]:
     """/timkiem words: full-text search over every stored item, accents optional."""
     if not _WORD.search(fold(ctx.args)):
         return [ctx.reply(ctx.t("search.usage"))]
-    found = await item_store.search_items(ctx.db, ctx.args, limit=MAX_SEARCH_RESULTS)
+    found = await item_store.search_items(ctx.db, fold(ctx.args), limit=MAX_SEARCH_RESULTS)
     query = html.escape(ctx.args if len(ctx.args) <= 80 else ctx.args[:79] + "…")
     if not found:
         return [ctx.reply(ctx.t("search.none", query=query))]

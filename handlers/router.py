@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot import messages
+from bot.core import messages
 from handlers import admin, confirm, reading, settings, start, subscribe
 from handlers.context import MAX_REPLY_CHARS, Context, button, fits_button
 from handlers.labels import province_display

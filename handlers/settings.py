@@ -5,10 +5,10 @@ from __future__ import annotations
 import html
 import re
 
-from bot import messages
-from bot.matching import item_matches
-from bot.textnorm import fold
-from bot.weekday import WeeklySlot, parse_weekly_slot
+from bot.core import messages
+from bot.delivery.matching import item_matches
+from bot.vietnamese.textnorm import fold
+from bot.vietnamese.weekday import WeeklySlot, parse_weekly_slot
 from handlers.context import Context, button
 from handlers.labels import chat_slot, mode_label, slot_label
 from handlers.parsing import folded_words, parse_count

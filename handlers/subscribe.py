@@ -8,9 +8,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.gazetteer import NATIONAL
-from bot.matching import Keyword
-from bot.textnorm import fold
+from bot.core.subscriptions import SubscriptionRow
+from bot.delivery.matching import keyword_key, make_keyword
+from bot.vietnamese.gazetteer import NATIONAL
+from bot.vietnamese.textnorm import fold
 from handlers import confirm
 from handlers.context import Context, button, join_limited, rows_of
 from handlers.labels import (
@@ -287,8 +288,8 @@ async def chude_kb(ctx: Context) -> list[Reply]:
 
 def _keyword_identity(text: str) -> tuple[bool, str]:
     """Two keywords are the same alert when they match the same texts."""
-    kw = Keyword(text)
-    return kw.accented, kw.key
+    kw = make_keyword(text)
+    return kw.accented, keyword_key(kw)
 
 
 async def tukhoa(ctx: Context) -> list[Reply]:
@@ -317,7 +318,9 @@ async def tukhoa(ctx: Context) -> list[Reply]:
         else:
             known.add(_keyword_identity(entry))
             to_add.append(entry)
-    added = await chats.add_subscriptions(ctx.db, ctx.chat.id, "keyword", to_add, ctx.now)
+    added = await chats.add_subscriptions(
+        ctx.db, ctx.chat.id, "keyword", [make_keyword(e) for e in to_add], ctx.now
+    )
 
     def names(values: list[str]) -> str:
         return ", ".join(html.escape(v if len(v) <= 60 else v[:59] + "…") for v in values)
@@ -325,7 +328,7 @@ async def tukhoa(ctx: Context) -> list[Reply]:
     lines = []
     if added:
         lines.append(ctx.t("keyword.added", names=names(added)))
-        if any(not Keyword(v).accented for v in added):
+        if any(not make_keyword(v).accented for v in added):
             lines.append(ctx.t("keyword.accent_hint"))
     if already:
         lines.append(ctx.t("keyword.already", names=names(already)))
@@ -347,8 +350,8 @@ def keyword_token(value: str) -> str:
 
 
 def _find_subscription(
-    ctx: Context, subs: list[chats.Subscription], entry: str
-) -> tuple[chats.Subscription | None, str | None]:
+    ctx: Context, subs: list[SubscriptionRow], entry: str
+) -> tuple[SubscriptionRow | None, str | None]:
     """The subscription an entry names, or (None, display name of a known-but-unsubscribed
     province/topic), or (None, None)."""
     prefix, sep, rest = entry.partition(":")
@@ -426,7 +429,7 @@ async def xoa(ctx: Context) -> list[Reply]:
 
 
 def _remove_keyboard(
-    ctx: Context, subs: list[chats.Subscription], header: str = "", notice: str | None = None
+    ctx: Context, subs: list[SubscriptionRow], header: str = "", notice: str | None = None
 ) -> Reply:
     if not subs:
         text = "\n".join(x for x in (header, ctx.t("remove.nothing")) if x)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.config import Config
-    from bot.gazetteer import Gazetteer
-    from bot.topics import Topics
+    from bot.vietnamese.gazetteer import Gazetteer
+    from bot.vietnamese.topics import Topics
     from storage.db import Database
 
 PRIVATE = "private"

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.matching import ChatSubscriptions, Keyword
-from bot.messages import normalize_lang
-from bot.textnorm import clean, fold, has_diacritics
+from bot.core.messages import normalize_lang
+from bot.core.subscriptions import (
+    KEYWORD,
+    KINDS,
+    ChatSubscriptions,
+    Keyword,
+    SubscriptionRow,
+    subscriptions_of,
+)
 from storage.db import Database
 
 # paused_until for "paused until /tieptuc": 9999-12-31T23:59:59Z. A chat is paused while
 # paused_until is set and later than now.
 PAUSED_FOREVER = 253402300799.0
-SUBSCRIPTION_KINDS = ("province", "topic", "keyword")
 
 
 @dataclass(frozen=True)
@@ -40,15 +45,6 @@ class ChatRow:
 
     def is_paused(self, now: float) -> bool:
         return self.paused_until is not None and self.paused_until > now
-
-
-@dataclass(frozen=True)
-class Subscription:
-    kind: str  # 'province' | 'topic' | 'keyword'
-    value: str  # current-unit slug or 'toan-quoc'; topic slug; keyword as typed (NFC)
-    folded: str
-    accented: bool
-    created_at: float
 
 
 @dataclass(frozen=True)
@@ -265,24 +261,25 @@ async def migrate_chat(
 # ------------------------------------------------------------------------------ subscriptions
 
 
-def _subscription_row(kind: str, value: str) -> tuple[str, str, int]:
+def _stored(kind: str, value: str | Keyword) -> tuple[str, str, int]:
     """(value, folded, accented) as stored for one subscription."""
-    if kind == "keyword":
-        value = clean(value)
-        return value, fold(value), int(has_diacritics(value))
-    return value, value, 0
+    if kind == KEYWORD:
+        if not isinstance(value, Keyword):
+            raise TypeError("keyword subscriptions take Keyword values (matching.make_keyword)")
+        return value.text, value.folded, int(value.accented)
+    return str(value), str(value), 0
 
 
 async def add_subscriptions(
-    db: Database, chat_ref: int, kind: str, values: Iterable[str], now: float
+    db: Database, chat_ref: int, kind: str, values: Iterable[str | Keyword], now: float
 ) -> list[str]:
     """Subscribe to each value (duplicates ignored); return the values that were new."""
-    if kind not in SUBSCRIPTION_KINDS:
+    if kind not in KINDS:
         raise ValueError(f"unknown subscription kind {kind!r}")
     added: list[str] = []
     async with db.transaction() as conn:
         for raw in values:
-            value, folded, accented = _subscription_row(kind, raw)
+            value, folded, accented = _stored(kind, raw)
             cursor = await conn.execute(
                 """INSERT OR IGNORE INTO subscriptions
                        (chat_ref, kind, value, folded, accented, created_at)
@@ -316,31 +313,20 @@ async def clear_subscriptions(db: Database, chat_ref: int) -> int:
 
 async def list_subscriptions(
     db: Database, chat_ref: int, kind: str | None = None
-) -> list[Subscription]:
+) -> list[SubscriptionRow]:
     """A chat's subscriptions, oldest first within each kind."""
     where, params = "chat_ref = ?", [chat_ref]
     if kind is not None:
         where += " AND kind = ?"
         params.append(kind)
     rows = await db.fetchall(
-        f"""SELECT kind, value, folded, accented, created_at FROM subscriptions WHERE {where}
+        f"""SELECT chat_ref, kind, value, created_at, folded, accented FROM subscriptions
+            WHERE {where}
             ORDER BY CASE kind WHEN 'province' THEN 0 WHEN 'topic' THEN 1 ELSE 2 END,
                      created_at, rowid""",
         params,
     )
-    return [
-        Subscription(r["kind"], r["value"], r["folded"], bool(r["accented"]), r["created_at"])
-        for r in rows
-    ]
-
-
-def subscriptions_of(rows: Sequence[Subscription]) -> ChatSubscriptions:
-    """The matching rule's view of a chat's subscription rows."""
-    return ChatSubscriptions(
-        provinces=frozenset(s.value for s in rows if s.kind == "province"),
-        topics=frozenset(s.value for s in rows if s.kind == "topic"),
-        keywords=tuple(Keyword(s.value) for s in rows if s.kind == "keyword"),
-    )
+    return [SubscriptionRow(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
 
 async def load_subscriptions(db: Database, chat_ref: int) -> ChatSubscriptions:

@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime
 
 import aiosqlite
 
-from bot.models import Period, TaggedItem
-from bot.textnorm import fold
+from bot.core.models import Period, TaggedItem
 from storage.db import Database
 
 _ITEM_COLUMNS = (
@@ -26,6 +25,7 @@ async def insert_items(
     *,
     feed_id: int | None,
     current_of: Callable[[str], str],
+    fold: Callable[[str], str],
     now: float | None = None,
 ) -> list[int]:
     """Store new items in one transaction; return the seqs of those not already stored.
@@ -34,7 +34,9 @@ async def insert_items(
     statement is a hop to its thread, and a 1,000-entry feed has ~10,000 items. This is the only
     writer of ``items``, and it also fills the search index (``items_fts``).
     """
-    added = await insert_item_batches(db, _one(items), feed_id=feed_id, current_of=current_of, now=now)
+    added = await insert_item_batches(
+        db, _one(items), feed_id=feed_id, current_of=current_of, fold=fold, now=now
+    )
     return [seq for seq, _item in added]
 
 
@@ -44,20 +46,22 @@ async def insert_item_batches(
     *,
     feed_id: int | None,
     current_of: Callable[[str], str],
+    fold: Callable[[str], str],
     now: float | None = None,
 ) -> list[tuple[int, TaggedItem]]:
     """``insert_items`` of batches that arrive one by one (tagging in worker processes), in one
     transaction: each batch is written while the next is still being tagged. Returns (seq,
-    item) of each item not already stored."""
+    item) of each item not already stored. ``current_of`` maps a province slug to its current
+    unit; ``fold`` gives the accent-free copy the search index holds."""
     now = time.time() if now is None else now
     parts = aiter(batches)
     first = await anext(parts, None)  # the write lock is not held while the first is tagged
     if first is None:
         return []
     async with db.transaction() as conn:
-        added = await _insert_in(conn, first, feed_id, current_of, now)
+        added = await _insert_in(conn, first, feed_id, current_of, fold, now)
         async for items in parts:
-            added += await _insert_in(conn, items, feed_id, current_of, now)
+            added += await _insert_in(conn, items, feed_id, current_of, fold, now)
     return added
 
 
@@ -70,6 +74,7 @@ async def _insert_in(
     items: Sequence[TaggedItem],
     feed_id: int | None,
     current_of: Callable[[str], str],
+    fold: Callable[[str], str],
     now: float,
 ) -> list[tuple[int, TaggedItem]]:
     by_id: dict[str, TaggedItem] = {}
@@ -92,7 +97,7 @@ async def _insert_in(
         """INSERT INTO items (id, feed_id, title, body, link, published_at, stored_at,
                period_start, period_end, period_week, national, folded)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [_item_row(item, feed_id, now) for item in new],
+        [_item_row(item, feed_id, now, fold) for item in new],
     )
     # Rows just inserted by this transaction hold the highest seqs, in insertion order.
     cursor = await conn.execute("SELECT seq FROM items ORDER BY seq DESC LIMIT ?", (len(new),))
@@ -123,7 +128,7 @@ async def _insert_in(
     return list(zip(seqs, new, strict=True))
 
 
-def _item_row(item: TaggedItem, feed_id: int | None, now: float) -> tuple:
+def _item_row(item: TaggedItem, feed_id: int | None, now: float, fold: Callable[[str], str]) -> tuple:
     period = item.period
     return (
         item.item_id, feed_id, item.title, item.body, item.link,
@@ -225,13 +230,13 @@ async def mark_matched(conn, seqs: Sequence[int]) -> None:
 _FTS_TOKEN = re.compile(r"\w+")
 
 
-async def search_items(db: Database, query: str, *, limit: int = 10) -> list[TaggedItem]:
-    """Accent-insensitive full-text search, newest first.
+async def search_items(db: Database, folded_query: str, *, limit: int = 10) -> list[TaggedItem]:
+    """Accent-insensitive full-text search, newest first; the query comes folded as stored.
 
     The words as a phrase (the last one as a prefix, for a word still being typed) rank first;
     when the phrase occurs nowhere, items holding every word anywhere.
     """
-    tokens = _FTS_TOKEN.findall(fold(query))[:12]
+    tokens = _FTS_TOKEN.findall(folded_query)[:12]
     if not tokens:
         return []
     phrase = '"' + " ".join(tokens) + '"*'

@@ -7,29 +7,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.matching import SubscriptionRow
+from bot.core.subscriptions import SubscriptionRow
 from storage.db import Database
 
 
 async def instant_subscriptions(db: Database, *, now: float) -> list[SubscriptionRow]:
     """Subscriptions of every chat that takes instant pushes now: active, mode 'instant', not paused."""
     rows = await db.fetchall(
-        """SELECT s.chat_ref, s.kind, s.value, s.created_at
+        """SELECT s.chat_ref, s.kind, s.value, s.created_at, s.folded, s.accented
            FROM subscriptions s JOIN chats c ON c.id = s.chat_ref
            WHERE c.active = 1 AND c.mode = 'instant'
              AND (c.paused_until IS NULL OR c.paused_until <= ?)""",
         (now,),
     )
-    return [SubscriptionRow(r[0], r[1], r[2], r[3]) for r in rows]
+    return [SubscriptionRow(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
 
 async def active_subscriptions(db: Database) -> list[SubscriptionRow]:
     """Subscriptions of every active chat, whatever its mode or pause."""
     rows = await db.fetchall(
-        """SELECT s.chat_ref, s.kind, s.value, s.created_at
+        """SELECT s.chat_ref, s.kind, s.value, s.created_at, s.folded, s.accented
            FROM subscriptions s JOIN chats c ON c.id = s.chat_ref WHERE c.active = 1"""
     )
-    return [SubscriptionRow(r[0], r[1], r[2], r[3]) for r in rows]
+    return [SubscriptionRow(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
 
 async def chat_langs(db: Database) -> dict[int, str]:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config import Config, parse_config
-from bot.gazetteer import default_gazetteer
-from bot.models import TaggedItem
-from bot.topics import default_topics
+from bot.core.models import TaggedItem
+from bot.vietnamese.gazetteer import default_gazetteer
+from bot.vietnamese.topics import default_topics
 from handlers.types import Incoming, Reply, Services
 from storage.db import Database
 from tests.fake_telegram import fake_telegram  # noqa: F401  (pytest fixture)
@@ -97,6 +97,7 @@ def make_item(
 @pytest.fixture
 def store_items(services: Services):
     """``await store_items(item, ...)``: insert items stored at the clock's current time."""
+    from bot.vietnamese.textnorm import fold
     from storage.items import insert_items
 
     async def store(*items: TaggedItem) -> list[int]:
@@ -105,6 +106,7 @@ def store_items(services: Services):
             list(items),
             feed_id=None,
             current_of=lambda slug: services.gazetteer.current_of(slug).slug,
+            fold=fold,
             now=services.clock(),
         )
 

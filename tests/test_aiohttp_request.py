@@ -6,7 +6,7 @@ import pytest
 from telegram import Bot
 from telegram.error import Forbidden, RetryAfter, TimedOut
 
-from bot.aiohttp_request import AiohttpRequest
+from bot.messengers.telegram.aiohttp_request import AiohttpRequest
 
 TOKEN = "123456789:AAtestTokenForAiohttpRequestOnly000"
 

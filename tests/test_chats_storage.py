@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.matching import Keyword
+from bot.delivery.matching import make_keyword
 from storage import chats
 from tests.conftest import T0
 
@@ -56,7 +56,7 @@ async def test_subscriptions_add_remove_and_load(db):
     assert added == ["lam-dong", "can-tho"]
     assert await chats.add_subscriptions(db, chat.id, "province", ["lam-dong"], T0 + 1) == []
     await chats.add_subscriptions(db, chat.id, "topic", ["chuyen-doi-so"], T0)
-    await chats.add_subscriptions(db, chat.id, "keyword", [" Lâm  Đồng ", "IOC"], T0)
+    await chats.add_subscriptions(db, chat.id, "keyword", [make_keyword(" Lâm  Đồng "), make_keyword("IOC")], T0)
     rows = await chats.list_subscriptions(db, chat.id)
     assert [(s.kind, s.value) for s in rows][:2] == [("province", "lam-dong"), ("province", "can-tho")]
     keyword = next(s for s in rows if s.value == "Lâm Đồng")
@@ -64,7 +64,7 @@ async def test_subscriptions_add_remove_and_load(db):
     assert not next(s for s in rows if s.value == "IOC").accented
     subs = await chats.load_subscriptions(db, chat.id)
     assert subs.provinces == {"lam-dong", "can-tho"} and subs.topics == {"chuyen-doi-so"}
-    assert set(subs.keywords) == {Keyword("Lâm Đồng"), Keyword("IOC")}
+    assert set(subs.keywords) == {make_keyword("Lâm Đồng"), make_keyword("IOC")}
     assert await chats.remove_subscriptions(db, chat.id, "province", ["can-tho", "ha-noi"]) == ["can-tho"]
     assert await chats.clear_subscriptions(db, chat.id) == 4
     assert (await chats.load_subscriptions(db, chat.id)).empty

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.classify import classify, classify_entry, item_id
-from bot.gazetteer import default_gazetteer
-from bot.models import FeedEntry, Period, RawItem
-from bot.textnorm import accent_key
-from bot.topics import default_topics
+from bot.core.models import FeedEntry, Period, RawItem
+from bot.intake.classify import classify, classify_entry, item_id
+from bot.vietnamese.gazetteer import default_gazetteer
+from bot.vietnamese.textnorm import accent_key
+from bot.vietnamese.topics import default_topics
 from tests.test_digest import BULLETS, INTRO, SAMPLE_TEXT, SAMPLE_TITLE, sample_entry, xml_entry
 
 WEEK_19 = Period(date(2022, 5, 7), date(2022, 5, 13), 19)
@@ -102,7 +102,7 @@ def test_item_id():
 
 
 def raw(body: str, title: str | None = None) -> RawItem:
-    from bot.sentences import make_title
+    from bot.vietnamese.sentences import make_title
 
     return RawItem(title=make_title(body) if title is None else title, body=body)
 

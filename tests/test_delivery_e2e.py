@@ -20,15 +20,15 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.aiohttp_request import AiohttpRequest
 from bot.config import DeliveryConfig
-from bot.delivery import DeliveryWorker
-from bot.instant import match_new_items
-from bot.models import Period
-from bot.senders import TelegramSender
-from bot.sourcefile import entries_from_bytes
-from bot.tagging import tag_entries
-from bot.weekly import queue_due_summaries
+from bot.core.models import Period
+from bot.delivery.instant import match_new_items
+from bot.delivery.senders import TelegramSender
+from bot.delivery.weekly import queue_due_summaries
+from bot.delivery.worker import DeliveryWorker
+from bot.intake.sourcefile import entries_from_bytes
+from bot.intake.tagging import tag_entries
+from bot.messengers.telegram.aiohttp_request import AiohttpRequest
 from storage import chats, outbox
 from storage.db import Database
 from storage.outbox import NewMessage
@@ -107,9 +107,10 @@ async def test_a_lam_dong_subscriber_gets_the_lam_dong_item_and_nothing_else(ser
     await add_chat(services, 1003)  # subscribed to nothing
     entries = entries_from_bytes(SAMPLE_TXT.read_bytes(), "diem-tin.txt")
     items, _ = tag_entries(entries, feed_key="sample", gazetteer=services.gazetteer, topics=services.topics)
+    from bot.vietnamese.textnorm import fold
     from storage.items import insert_items
 
-    await insert_items(services.db, items, feed_id=None, current_of=lambda s: services.gazetteer.current_of(s).slug, now=services.clock())
+    await insert_items(services.db, items, feed_id=None, current_of=lambda s: services.gazetteer.current_of(s).slug, fold=fold, now=services.clock())
     assert await match_new_items(services.db, gazetteer=services.gazetteer, topics=services.topics, now=services.clock()) == 2
     async with running(services.db, bot):
         await settled(services.db)
@@ -320,7 +321,7 @@ async def test_weekly_summary_arrives_at_the_chosen_minute(services, server, bot
 def _worker_process(db_path: Path, server: FakeTelegram) -> subprocess.Popen:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.delivery", "--db", str(db_path), "--base-url", server.base_url,
+        [sys.executable, "-m", "bot.delivery.worker", "--db", str(db_path), "--base-url", server.base_url,
          "--concurrency", "16", "--global-per-second", "100000", "--private-per-second", "1000",
          "--poll-interval", "0.05"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

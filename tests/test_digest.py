@@ -13,19 +13,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.digest import split_entry
-from bot.gazetteer import default_gazetteer
-from bot.htmltext import html_to_blocks
-from bot.models import FeedEntry, Period
-from bot.period import parse_period
-from bot.sentences import (
+from bot.core.models import FeedEntry, Period
+from bot.intake.digest import split_entry
+from bot.intake.htmltext import html_to_blocks
+from bot.intake.period import parse_period
+from bot.vietnamese.gazetteer import default_gazetteer
+from bot.vietnamese.sentences import (
     ABBREVIATIONS,
     TITLE_MAX,
     first_sentence_end,
     make_title,
     split_sentences,
 )
-from bot.textnorm import clean
+from bot.vietnamese.textnorm import clean
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_TEXT = (DATA / "diem-tin-2022-tuan-19.txt").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""bot.feeds against a real HTTP server on 127.0.0.1 and real files: no mocks."""
+"""bot.intake.feeds against a real HTTP server on 127.0.0.1 and real files: no mocks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.feeds import (
+from bot.intake.feeds import (
     USER_AGENT,
     FeedParseError,
     FetchState,
@@ -19,7 +19,7 @@ from bot.feeds import (
     make_client,
     parse_feed_bytes,
 )
-from bot.textnorm import TONE_MARKS
+from bot.vietnamese.textnorm import TONE_MARKS
 from tests.feedserver import FeedServer
 from tests.feedserver import feed_server as feed_server_fixture  # noqa: F401 - registers it
 
@@ -212,7 +212,7 @@ async def test_cap_boundary(feed_server: FeedServer, chunked: bool) -> None:
 
 
 async def test_default_cap_message() -> None:
-    from bot import feeds
+    from bot.intake import feeds
 
     assert feeds._size(10 * 1024 * 1024) == "10 MB"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.gazetteer import (
+from bot.vietnamese.gazetteer import (
     DATA_FILE,
     NATIONAL,
     Gazetteer,
@@ -17,7 +17,7 @@ from bot.gazetteer import (
     Unit,
     default_gazetteer,
 )
-from bot.textnorm import clean, fold
+from bot.vietnamese.textnorm import clean, fold
 
 G = default_gazetteer()
 RAW = tomllib.loads(DATA_FILE.read_text(encoding="utf-8"))

@@ -7,9 +7,9 @@ import asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.gazetteer import default_gazetteer
-from bot.messages import t
-from bot.topics import default_topics
+from bot.core.messages import t
+from bot.vietnamese.gazetteer import default_gazetteer
+from bot.vietnamese.topics import default_topics
 from handlers.router import ALL_COMMANDS, dispatch
 from handlers.types import Incoming, Services
 from storage.db import Database

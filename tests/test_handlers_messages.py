@@ -6,8 +6,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from bot import messages
-from bot.messages import catalogue, normalize_lang, t
+from bot.core import messages
+from bot.core.messages import catalogue, normalize_lang, t
 from handlers.router import ADMIN_COMMANDS, COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,18 +7,16 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.gazetteer import NATIONAL
-from bot.matching import (
-    ChatSubscriptions,
-    Keyword,
+from bot.core.models import TaggedItem
+from bot.core.subscriptions import NATIONAL, ChatSubscriptions, SubscriptionRow, subscriptions_of
+from bot.delivery.matching import (
     KeywordAutomaton,
     RecipientIndex,
-    SubscriptionRow,
     item_keys,
     item_matches,
-    subscriptions_as_of,
+    make_keyword,
 )
-from bot.models import TaggedItem
+from bot.vietnamese.gazetteer import NATIONAL as GAZETTEER_NATIONAL
 
 PROVINCES = ["lam-dong", "can-tho", "ha-noi", "da-nang"]
 TOPICS = ["chuyen-doi-so", "buu-chinh", "an-toan-thong-tin"]
@@ -38,6 +36,14 @@ def item(text: str = "", *, units=(), topics=(), stored_at: float | None = 10.0,
     )
 
 
+def row_of(chat_ref: int, kind: str, value: str, created_at: float = 0.0) -> SubscriptionRow:
+    """A stored subscription row, keyed as storage keeps keywords."""
+    if kind != "keyword":
+        return SubscriptionRow(chat_ref, kind, value, created_at)
+    kw = make_keyword(value)
+    return SubscriptionRow(chat_ref, kind, kw.text, created_at, kw.folded, kw.accented)
+
+
 def brute_force(rows: list[SubscriptionRow], it: TaggedItem) -> set[int]:
     by_chat: dict[int, list[SubscriptionRow]] = {}
     for row in rows:
@@ -45,7 +51,7 @@ def brute_force(rows: list[SubscriptionRow], it: TaggedItem) -> set[int]:
     return {
         chat
         for chat, chat_rows in by_chat.items()
-        if item_matches(subscriptions_as_of(chat_rows, it.stored_at), it)
+        if item_matches(subscriptions_of(chat_rows, as_of=it.stored_at), it)
     }
 
 
@@ -66,10 +72,10 @@ def test_automaton_finds_overlapping_keys_at_word_boundaries():
 def test_keyword_accent_modes_as_in_item_matches():
     text = item("Lâm Đồng triển khai IOC")
     index = RecipientIndex([
-        SubscriptionRow(1, "keyword", "lam dong"),  # unaccented: any accents
-        SubscriptionRow(2, "keyword", "Lâm Đồng"),  # accented: accent-aware
-        SubscriptionRow(3, "keyword", "làm đồng"),  # different accents: no
-        SubscriptionRow(4, "keyword", "ioc"),
+        row_of(1, "keyword", "lam dong"),  # unaccented: any accents
+        row_of(2, "keyword", "Lâm Đồng"),  # accented: accent-aware
+        row_of(3, "keyword", "làm đồng"),  # different accents: no
+        row_of(4, "keyword", "ioc"),
     ])
     assert index.recipients(text) == {1, 2, 4}
 
@@ -84,7 +90,7 @@ def test_province_and_topic_filters_and_national():
         SubscriptionRow(3, "topic", "chuyen-doi-so"),
         SubscriptionRow(4, "province", NATIONAL),
         SubscriptionRow(5, "province", NATIONAL), SubscriptionRow(5, "province", "can-tho"),
-        SubscriptionRow(6, "keyword", "Postmart"),
+        row_of(6, "keyword", "Postmart"),
     ]
     index = RecipientIndex(rows)
     lam_dong_cds = item("Lâm Đồng: hỗ trợ nông dân lên sàn Postmart", units=["lam-dong"], topics=["chuyen-doi-so"])
@@ -101,7 +107,7 @@ def test_subscriptions_made_after_an_item_was_stored_do_not_count():
         # Province before, topic after: at store time the chat took every Lâm Đồng item.
         SubscriptionRow(3, "province", "lam-dong", created_at=5.0),
         SubscriptionRow(3, "topic", "buu-chinh", created_at=20.0),
-        SubscriptionRow(4, "keyword", "postmart", created_at=11.0),
+        row_of(4, "keyword", "postmart", created_at=11.0),
     ]
     index = RecipientIndex(rows)
     it = item("Lâm Đồng Postmart", units=["lam-dong"], topics=["chuyen-doi-so"], stored_at=10.0)
@@ -143,7 +149,7 @@ def subscriptions(draw) -> list[SubscriptionRow]:
             value = draw(st.sampled_from(TOPICS))
         else:
             value = draw(st.sampled_from(WORDS))
-        rows.append(SubscriptionRow(row.chat_ref, row.kind, value, row.created_at))
+        rows.append(row_of(row.chat_ref, row.kind, value, row.created_at))
     return rows
 
 
@@ -173,5 +179,10 @@ def test_automaton_equals_regex(keys, text):
     assert KeywordAutomaton(keys).find(text) == expected
 
 
-def test_keyword_class_unchanged():
-    assert Keyword("Lâm Đồng").accented and not Keyword("lam dong").accented
+def test_keyword_accents_are_what_the_user_typed():
+    assert make_keyword("Lâm Đồng").accented and not make_keyword("lam dong").accented
+    assert make_keyword(" Lâm  Đồng ").text == "Lâm Đồng"
+
+
+def test_the_national_value_is_the_gazetteers():
+    assert NATIONAL == GAZETTEER_NATIONAL

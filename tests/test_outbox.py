@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.config import DeliveryConfig
-from bot.instant import match_new_items, queue_instant
-from bot.matching import RecipientIndex
-from bot.pacing import Pacer
+from bot.delivery.instant import match_new_items, queue_instant
+from bot.delivery.matching import RecipientIndex, make_keyword
+from bot.delivery.pacing import Pacer
 from storage import chats, outbox
 from storage import items as item_store
 from storage.outbox import NewMessage
@@ -29,7 +29,8 @@ async def chat(services, chat_id: str, *subs: tuple[str, str], kind: str = "priv
     now = services.clock() if at is None else at
     row = await chats.ensure_chat(services.db, "telegram", chat_id, kind, "", lang, now)
     for sub_kind, value in subs:
-        await chats.add_subscriptions(services.db, row.id, sub_kind, [value], now)
+        stored = make_keyword(value) if sub_kind == "keyword" else value
+        await chats.add_subscriptions(services.db, row.id, sub_kind, [stored], now)
     return row
 
 

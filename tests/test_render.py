@@ -6,9 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.gazetteer import default_gazetteer
-from bot.models import Period, TaggedItem
-from bot.render import (
+from bot.core.models import Period, TaggedItem
+from bot.delivery.render import (
     MAX_MESSAGE_UTF16,
     Block,
     cut_html,
@@ -20,7 +19,8 @@ from bot.render import (
     render_summary,
     telegram_length,
 )
-from bot.topics import default_topics
+from bot.vietnamese.gazetteer import default_gazetteer
+from bot.vietnamese.topics import default_topics
 from tests.fake_telegram import ApiError, html_to_text, utf16_len
 
 GAZ = default_gazetteer()
@@ -215,8 +215,8 @@ def test_rendered_messages_are_accepted_by_the_fake_parser(lang):
 
 
 def test_merged_unit_labels_name_the_current_city_once():
-    from bot.gazetteer import default_gazetteer
-    from bot.render import places_label
+    from bot.delivery.render import places_label
+    from bot.vietnamese.gazetteer import default_gazetteer
     from tests.conftest import make_item
 
     gazetteer = default_gazetteer()

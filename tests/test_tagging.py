@@ -12,11 +12,11 @@ import signal
 import pytest
 
 from bot.config import PollingConfig
-from bot.feeds import parse_feed_bytes
-from bot.gazetteer import default_gazetteer
-from bot.ingest import Ingestor
-from bot.tagging import PARALLEL_MIN_ENTRIES, TaggingPool, tag_entries
-from bot.topics import Topics, default_topics
+from bot.intake.feeds import parse_feed_bytes
+from bot.intake.ingest import Ingestor
+from bot.intake.tagging import PARALLEL_MIN_ENTRIES, TaggingPool, tag_entries
+from bot.vietnamese.gazetteer import default_gazetteer
+from bot.vietnamese.topics import Topics, default_topics
 from storage import feeds as feed_store
 from storage import items as item_store
 from storage.db import Database
@@ -73,7 +73,7 @@ async def test_a_killed_worker_loses_nothing(pool, archive, caplog):
         with contextlib.suppress(ProcessLookupError):  # one of an earlier pool, already gone
             os.kill(process.pid, signal.SIGKILL)
         process.join(5)
-    with caplog.at_level(logging.WARNING, logger="bot.tagging"):
+    with caplog.at_level(logging.WARNING, logger="bot.intake.tagging"):
         items, _ = await pool.tag(archive, feed_key="k")
     assert "tagging worker died" in caplog.text
     assert len(items) == 9 * ENTRIES

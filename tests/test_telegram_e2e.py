@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot import messages
-from bot.telegram_adapter import TelegramAdapter, file_url_for
+from bot.core import messages
+from bot.messengers.telegram.adapter import TelegramAdapter, file_url_for
 from handlers import router
 from handlers.types import Services
 from storage import chats

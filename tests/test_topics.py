@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.textnorm import accent_key, clean
-from bot.topics import Topic, TopicResolution, Topics, _key, default_topics
+from bot.vietnamese.textnorm import accent_key, clean
+from bot.vietnamese.topics import Topic, TopicResolution, Topics, _key, default_topics
 
 SLUGS = (
     "chuyen-doi-so",

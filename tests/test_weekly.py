@@ -7,10 +7,10 @@ import dataclasses
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.models import Period
-from bot.render import html_to_terminal
-from bot.weekday import WeeklySlot
-from bot.weekly import iso_week_key, latest_slot, queue_due_summaries, schedule_weekly
+from bot.core.models import Period
+from bot.delivery.render import html_to_terminal
+from bot.delivery.weekly import iso_week_key, latest_slot, queue_due_summaries, schedule_weekly
+from bot.vietnamese.weekday import WeeklySlot
 from storage import chats, outbox
 from tests.conftest import make_item
 

@@ -6,8 +6,8 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.models import Period
-from bot.textnorm import clean
+from bot.core.models import Period
+from bot.vietnamese.textnorm import clean
 
 # Periods: "tuần 19 (từ ngày 07/5 đến ngày 13/5/2022)", "(từ 07/5 - 13/5/2022)",
 # "từ ngày 30/12/2021 đến ngày 05/01/2022", "từ ngày 7 đến 13/5/2022".

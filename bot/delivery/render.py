@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from bot.gazetteer import NATIONAL, Gazetteer
-from bot.messages import t
-from bot.models import Period, TaggedItem
-from bot.sentences import shorten
-from bot.textnorm import fold
-from bot.topics import Topics
+from bot.core.messages import t
+from bot.core.models import Period, TaggedItem
+from bot.vietnamese.gazetteer import NATIONAL, Gazetteer
+from bot.vietnamese.sentences import shorten
+from bot.vietnamese.textnorm import fold
+from bot.vietnamese.topics import Topics
 
 MAX_MESSAGE_UTF16 = 4096
 TITLE_CHARS = 300  # an item's bold lead, "…" included

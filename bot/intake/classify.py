@@ -13,16 +13,16 @@ import hashlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from bot.digest import split_entry
-from bot.gazetteer import NATIONAL
-from bot.models import FeedEntry, Period, RawItem, TaggedItem
-from bot.sentences import lead_spans
-from bot.textnorm import TokenMemo, accent_key, clean, is_plain, retone
-from bot.topics import text_key
+from bot.core.models import FeedEntry, Period, RawItem, TaggedItem
+from bot.intake.digest import split_entry
+from bot.vietnamese.gazetteer import NATIONAL
+from bot.vietnamese.sentences import lead_spans
+from bot.vietnamese.textnorm import TokenMemo, accent_key, clean, is_plain, retone
+from bot.vietnamese.topics import text_key
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.gazetteer import Gazetteer
-    from bot.topics import Topics
+    from bot.vietnamese.gazetteer import Gazetteer
+    from bot.vietnamese.topics import Topics
 
 
 def item_id(feed_key: str, body: str) -> str:

@@ -22,8 +22,8 @@ import feedparser
 import httpx
 
 import bot
-from bot.models import FeedEntry
-from bot.textnorm import clean
+from bot.core.models import FeedEntry
+from bot.vietnamese.textnorm import clean
 
 USER_AGENT = f"diemtin/{bot.__version__} (+https://github.com/diemtin/diemtin; feed reader bot)"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"

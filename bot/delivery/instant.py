@@ -6,18 +6,18 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from bot.matching import RecipientIndex, item_keys
-from bot.messages import t
-from bot.models import TaggedItem
-from bot.render import MAX_MESSAGE_UTF16, render_items, telegram_length
+from bot.core.messages import t
+from bot.core.models import TaggedItem
+from bot.delivery.matching import RecipientIndex, item_keys
+from bot.delivery.render import MAX_MESSAGE_UTF16, render_items, telegram_length
 from storage import items as item_store
 from storage import outbox
 from storage.db import Database
 from storage.outbox import NewMessage
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.gazetteer import Gazetteer
-    from bot.topics import Topics
+    from bot.vietnamese.gazetteer import Gazetteer
+    from bot.vietnamese.topics import Topics
 
 log = logging.getLogger(__name__)
 

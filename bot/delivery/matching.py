@@ -4,35 +4,45 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
 
-from bot.gazetteer import NATIONAL
-from bot.models import TaggedItem
-from bot.textnorm import accent_key, fold, has_diacritics
+from bot.core.models import TaggedItem
+from bot.core.subscriptions import (
+    NATIONAL,
+    ChatSubscriptions,
+    Keyword,
+    SubscriptionRow,
+    subscriptions_of,
+)
+from bot.core.subscriptions import item_matches as core_item_matches
+from bot.vietnamese.textnorm import accent_key, clean, fold, has_diacritics
 
 
-@dataclass(frozen=True)
-class Keyword:
-    """A keyword alert. Typed with accents it matches accent-aware; typed without, any accents."""
+def make_keyword(text: str) -> Keyword:
+    """A keyword alert from what the user typed."""
+    text = clean(text)
+    return Keyword(text, fold(text), has_diacritics(text))
 
-    text: str
 
-    @cached_property
-    def accented(self) -> bool:
-        return has_diacritics(self.text)
+def keyword_key(keyword: Keyword) -> str:
+    """What a keyword is looked up by: its accent key when typed with accents, else folded."""
+    return _accented_key(keyword.text) if keyword.accented else keyword.folded
 
-    @cached_property
-    def key(self) -> str:
-        return accent_key(self.text) if self.accented else fold(self.text)
 
-    @cached_property
-    def pattern(self) -> re.Pattern[str]:
-        return re.compile(rf"(?<!\w){re.escape(self.key)}(?!\w)")
+@lru_cache(maxsize=65536)
+def _accented_key(text: str) -> str:
+    return accent_key(text)
 
-    def occurs_in(self, item_keys: tuple[str, str]) -> bool:
-        """``item_keys`` is (accent_key(text), fold(text)) of the item's title and body."""
-        return bool(self.pattern.search(item_keys[0] if self.accented else item_keys[1]))
+
+@lru_cache(maxsize=65536)
+def _keyword_pattern(key: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(key)}(?!\w)")
+
+
+def keyword_occurs(keyword: Keyword, keys: tuple[str, str]) -> bool:
+    """``keys`` is (accent_key(text), fold(text)) of the item's title and body."""
+    pattern = _keyword_pattern(keyword_key(keyword))
+    return bool(pattern.search(keys[0] if keyword.accented else keys[1]))
 
 
 def item_keys(item: TaggedItem) -> tuple[str, str]:
@@ -40,58 +50,13 @@ def item_keys(item: TaggedItem) -> tuple[str, str]:
     return accent_key(text), fold(text)
 
 
-@dataclass(frozen=True)
-class ChatSubscriptions:
-    provinces: frozenset[str] = frozenset()  # current-unit slugs, and NATIONAL for national items
-    topics: frozenset[str] = frozenset()
-    keywords: tuple[Keyword, ...] = field(default=())
-
-    @property
-    def empty(self) -> bool:
-        return not (self.provinces or self.topics or self.keywords)
-
-
 def item_matches(
     subs: ChatSubscriptions, item: TaggedItem, keys: tuple[str, str] | None = None
 ) -> bool:
-    """The subscription rule: (province ∧ topic filters) ∨ any keyword; nothing subscribed → nothing."""
-    if subs.empty:
-        return False
-    if subs.provinces or subs.topics:
-        province_ok = not subs.provinces or bool(
-            set(item.current_units) & subs.provinces
-            or (item.national and NATIONAL in subs.provinces)
-        )
-        topic_ok = not subs.topics or bool(set(item.topics) & subs.topics)
-        if province_ok and topic_ok:
-            return True
-    if subs.keywords:
-        keys = keys or item_keys(item)
-        return any(k.occurs_in(keys) for k in subs.keywords)
-    return False
-
-
-# ----------------------------------------------------------------------------- many chats at once
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionRow:
-    """One subscription of one chat, as the index is built from."""
-
-    chat_ref: int
-    kind: str  # 'province' | 'topic' | 'keyword'
-    value: str
-    created_at: float = 0.0
-
-
-def subscriptions_as_of(rows: list[SubscriptionRow], when: float | None) -> ChatSubscriptions:
-    """A chat's subscriptions that existed at ``when`` (all of them when ``when`` is None)."""
-    live = [r for r in rows if when is None or r.created_at <= when]
-    return ChatSubscriptions(
-        provinces=frozenset(r.value for r in live if r.kind == "province"),
-        topics=frozenset(r.value for r in live if r.kind == "topic"),
-        keywords=tuple(Keyword(r.value) for r in live if r.kind == "keyword"),
-    )
+    """The subscription rule (bot.core.subscriptions) with this module's keyword test."""
+    if subs.keywords and keys is None:
+        keys = item_keys(item)
+    return core_item_matches(subs, item, lambda k: keyword_occurs(k, keys))
 
 
 def _is_word(ch: str) -> bool:
@@ -196,12 +161,13 @@ class RecipientIndex:
             for r in chat_rows:
                 if r.kind != "keyword":
                     continue
-                keyword = Keyword(r.value)
-                if not keyword.key:
+                keyword = r.keyword
+                key = keyword_key(keyword)
+                if not key:
                     self._odd_keywords.append((keyword, chat))
                     continue
                 table = self._keyword_chats[0 if keyword.accented else 1]
-                chats = table.setdefault(keyword.key, [])
+                chats = table.setdefault(key, [])
                 if not chats or chats[-1] != chat:
                     chats.append(chat)
             newest.append((max(r.created_at for r in chat_rows), chat))
@@ -255,7 +221,7 @@ class RecipientIndex:
                     for key in self._automata[mode].find(keys[mode]):
                         out.update(table[key])
             for keyword, chat in self._odd_keywords:
-                if chat not in out and keyword.occurs_in(keys):
+                if chat not in out and keyword_occurs(keyword, keys):
                     out.add(chat)
         when = item.stored_at
         if when is not None and self._newest_times and self._newest_times[-1] > when:
@@ -264,6 +230,6 @@ class RecipientIndex:
             start = bisect_right(self._newest_times, when)
             for chat in self._newest_chats[start:]:
                 out.discard(chat)
-                if item_matches(subscriptions_as_of(self._rows[chat], when), item, keys):
+                if item_matches(subscriptions_of(self._rows[chat], as_of=when), item, keys):
                     out.add(chat)
         return out

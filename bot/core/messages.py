@@ -1,6 +1,6 @@
 """The message catalogues: every user-facing text, per language, looked up by "section.key".
 
-Catalogues live in ``bot/data/messages/<lang>.toml``; a TOML table ``[province]`` with a key
+Catalogues live in ``bot/core/data/messages/<lang>.toml``; a TOML table ``[province]`` with a key
 ``added`` is the text ``t(lang, "province.added")``. Placeholders use ``str.format`` syntax and
 are filled as given: escape user- or feed-derived values (``html.escape``) before passing them.
 """
@@ -35,7 +35,7 @@ def catalogue(lang: str) -> dict[str, str]:
     """All texts of one language as a flat {"section.key": text} mapping ({} when absent)."""
     if lang not in LANGS:
         return {}
-    source = resources.files("bot").joinpath(f"data/messages/{lang}.toml")
+    source = resources.files("bot.core").joinpath(f"data/messages/{lang}.toml")
     try:
         return _flatten(tomllib.loads(source.read_text(encoding="utf-8")))
     except FileNotFoundError:

@@ -45,7 +45,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import messages
+from bot.core import messages
 from handlers import router
 from handlers.parsing import parse_command
 from handlers.types import Button, Incoming, Reply, Services

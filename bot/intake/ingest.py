@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 import httpx
 
 from bot.config import PollingConfig
-from bot.feeds import FeedParseError, FetchResult, FetchState, fetch_feed, make_client
-from bot.gazetteer import NATIONAL, Gazetteer
-from bot.models import FeedEntry, Period, TaggedItem
-from bot.sourcefile import local_path, read_entries
-from bot.tagging import TaggingPool
-from bot.topics import Topics
+from bot.core.models import FeedEntry, Period, TaggedItem
+from bot.intake.feeds import FeedParseError, FetchResult, FetchState, fetch_feed, make_client
+from bot.intake.sourcefile import local_path, read_entries
+from bot.intake.tagging import TaggingPool
+from bot.vietnamese.gazetteer import NATIONAL, Gazetteer
+from bot.vietnamese.textnorm import fold
+from bot.vietnamese.topics import Topics
 from storage import feeds as feed_store
 from storage import items as item_store
 from storage.db import Database
@@ -118,7 +119,7 @@ class Ingestor:
 
         current_of = lambda slug: self.gazetteer.current_of(slug).slug  # noqa: E731
         added = await item_store.insert_item_batches(
-            self.db, tagged(), feed_id=feed_id, current_of=current_of, now=self.clock()
+            self.db, tagged(), feed_id=feed_id, current_of=current_of, fold=fold, now=self.clock()
         )
         report.new_seqs = [seq for seq, _item in added]
         report.items_added = len(added)

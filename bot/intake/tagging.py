@@ -22,12 +22,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
-from bot.classify import classify_entry
-from bot.models import FeedEntry, Period, TaggedItem
+from bot.core.models import FeedEntry, Period, TaggedItem
+from bot.intake.classify import classify_entry
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.gazetteer import Gazetteer
-    from bot.topics import Topics
+    from bot.vietnamese.gazetteer import Gazetteer
+    from bot.vietnamese.topics import Topics
 
 __all__ = ["PARALLEL_MIN_ENTRIES", "TaggingPool", "tag_entries"]
 

@@ -1,6 +1,6 @@
 """Vietnam's provinces: names, mergers, finding them in article text and resolving user input.
 
-The data (``bot/data/provinces.toml``) holds both eras: the 63 units in force until 30 June 2025
+The data (``bot/vietnamese/data/provinces.toml``) holds both eras: the 63 units in force until 30 June 2025
 and the 34 in force since 1 July 2025. Every unit knows the current unit it is part of now.
 
 Two matchers with different tolerances:
@@ -27,7 +27,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.textnorm import TONE_MARKS, WordStartPattern, accent_key, clean, fold, is_plain
+from bot.vietnamese.textnorm import TONE_MARKS, WordStartPattern, accent_key, clean, fold, is_plain
 
 NATIONAL = "toan-quoc"
 

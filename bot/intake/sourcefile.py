@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from bot.feeds import parse_feed_bytes
-from bot.models import FeedEntry
-from bot.textnorm import clean
+from bot.core.models import FeedEntry
+from bot.intake.feeds import parse_feed_bytes
+from bot.vietnamese.textnorm import clean
 
 _FEED_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.S | re.I)
 _HTML_HINT = re.compile(r"<(p|div|li|ul|ol|br|html|body|h[1-6]|article|section)\b", re.I)
@@ -53,6 +53,6 @@ def entries_from_bytes(data: bytes, name: str = "") -> list[FeedEntry]:
 
 
 def read_entries(path: str | Path) -> list[FeedEntry]:
-    """Entries of a local file; raises OSError or bot.feeds.FeedParseError."""
+    """Entries of a local file; raises OSError or bot.intake.feeds.FeedParseError."""
     path = Path(path)
     return entries_from_bytes(path.read_bytes(), path.name)

@@ -1,12 +1,12 @@
 """Delivery: the one worker draining the outbox.
 
 The worker claims due rows, sends them with bounded concurrency through a ``Sender``, paces
-itself (bot.pacing) and records every outcome in the outbox. A slow or rate-limited chat never
+itself (bot.delivery.pacing) and records every outcome in the outbox. A slow or rate-limited chat never
 holds up the others: only chats whose own limit allows a message now get rows claimed.
 
-Senders (bot.senders) raise small error types, so the worker knows nothing of any messenger.
+Senders (bot.delivery.senders) raise small error types, so the worker knows nothing of any messenger.
 
-    python -m bot.delivery --db data/diemtin.sqlite3 --base-url http://127.0.0.1:8081/bot
+    python -m bot.delivery.worker --db data/diemtin.sqlite3 --base-url http://127.0.0.1:8081/bot
 runs the worker alone (token in TELEGRAM_BOT_TOKEN) until SIGTERM/SIGINT.
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from bot import eventloop
 from bot.config import DeliveryConfig
-from bot.senders import (
+from bot.delivery.senders import (
     ChatGone,
     ChatMoved,
     RateLimited,
@@ -58,7 +58,7 @@ class DeliveryWorker:
         *,
         rng: random.Random | None = None,
     ) -> None:
-        from bot.pacing import Pacer
+        from bot.delivery.pacing import Pacer
 
         self.senders: dict[str, Sender] = (
             dict(sender) if isinstance(sender, Mapping) else {"telegram": sender}
@@ -347,12 +347,12 @@ class DeliveryWorker:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bot.delivery``: the worker alone against a database (tests, operations)."""
+    """``python -m bot.delivery.worker``: the worker alone against a database (tests, operations)."""
     import argparse
     import os
     import signal
 
-    parser = argparse.ArgumentParser(prog="python -m bot.delivery")
+    parser = argparse.ArgumentParser(prog="python -m bot.delivery.worker")
     parser.add_argument("--db", required=True)
     parser.add_argument("--base-url", default="https://api.telegram.org/bot")
     parser.add_argument("--concurrency", type=int, default=DeliveryConfig.concurrency)

@@ -12,15 +12,16 @@ from __future__ import annotations
 import logging
 import time as _time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.matching import RecipientIndex, SubscriptionRow, item_keys
-from bot.models import TaggedItem
-from bot.render import render_summary
-from bot.weekday import WeeklySlot
+from bot.core.models import TaggedItem
+from bot.delivery.matching import RecipientIndex, item_keys
+from bot.delivery.render import render_summary
+from bot.vietnamese.weekday import WeeklySlot
 from storage import items as item_store
 from storage import outbox
 from storage.outbox import NewMessage
@@ -28,8 +29,8 @@ from storage.subscribers import SummaryChat, active_subscriptions, summary_chats
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.config import Config
-    from bot.gazetteer import Gazetteer
-    from bot.topics import Topics
+    from bot.vietnamese.gazetteer import Gazetteer
+    from bot.vietnamese.topics import Topics
     from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ async def queue_due_summaries(
 
     wanted = {c.id for chats in due.values() for c in chats}
     rows = [
-        SubscriptionRow(r.chat_ref, r.kind, r.value, 0.0)
+        replace(r, created_at=0.0)
         for r in await active_subscriptions(db)
         if r.chat_ref in wanted
     ]
@@ -213,7 +214,7 @@ def schedule_weekly(
 
 def summary_preview(texts: Sequence[str]) -> str:
     """Summary messages as one plain block (logs, the CLI)."""
-    from bot.render import html_to_terminal
+    from bot.delivery.render import html_to_terminal
 
     return "\n\n".join(html_to_terminal(t) for t in texts)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.textnorm import fold
+from bot.vietnamese.textnorm import fold
 
 # Folded day names → 0 = Monday … 6 = Sunday (Python's and APScheduler's numbering).
 DAY_NAMES: dict[str, int] = {

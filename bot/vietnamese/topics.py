@@ -1,6 +1,6 @@
 """Topic taxonomy: tag digest items with ICT-sector topics and resolve what users type.
 
-The default taxonomy lives in ``bot/data/topics.toml``. A taxonomy file and the app config's
+The default taxonomy lives in ``bot/vietnamese/data/topics.toml``. A taxonomy file and the app config's
 ``[topics]`` table share one shape (a file may also hold it at top level, without ``[topics]``)::
 
     [topics]
@@ -51,7 +51,15 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot.textnorm import TokenMemo, WordStartPattern, accent_key, clean, fold, is_plain, retone
+from bot.vietnamese.textnorm import (
+    TokenMemo,
+    WordStartPattern,
+    accent_key,
+    clean,
+    fold,
+    is_plain,
+    retone,
+)
 
 __all__ = ["Topic", "TopicResolution", "Topics", "default_topics"]
 
@@ -429,8 +437,8 @@ class Topics:
         """The taxonomy in ``path`` (default: the bundled one) with ``overrides`` applied."""
         draft = _Draft()
         if path is None:
-            text = resources.files("bot").joinpath("data/topics.toml").read_text(encoding="utf-8")
-            draft.apply(tomllib.loads(text), "bot/data/topics.toml")
+            text = resources.files("bot.vietnamese").joinpath("data/topics.toml").read_text(encoding="utf-8")
+            draft.apply(tomllib.loads(text), "bot/vietnamese/data/topics.toml")
         else:
             with Path(path).open("rb") as fh:
                 draft.apply(tomllib.load(fh), str(path))

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.gazetteer import NATIONAL, Gazetteer
-from bot.htmltext import BULLET, IMAGE_NAME, content_blocks
-from bot.models import FeedEntry, Period, RawItem
-from bot.period import parse_period, week_of
-from bot.sentences import lead_spans, make_title, shorten
-from bot.textnorm import accent_key, cached_accent_key, clean, fold
+from bot.core.models import FeedEntry, Period, RawItem
+from bot.intake.htmltext import BULLET, IMAGE_NAME, content_blocks
+from bot.intake.period import parse_period, week_of
+from bot.vietnamese.gazetteer import NATIONAL, Gazetteer
+from bot.vietnamese.sentences import lead_spans, make_title, shorten
+from bot.vietnamese.textnorm import accent_key, cached_accent_key, clean, fold
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -71,7 +71,7 @@ def split_entry(
     """Split one feed entry into its items (a digest) or one item (an article).
 
     ``gazetteer`` decides whether an unbulleted paragraph is about another province; when None,
-    ``bot.gazetteer.default_gazetteer()`` is used if it can be loaded.
+    ``bot.vietnamese.gazetteer.default_gazetteer()`` is used if it can be loaded.
     """
     if gazetteer is None:
         gazetteer = _default_gazetteer()
@@ -257,7 +257,7 @@ _DEFAULT_GAZETTEER: list = []
 def _default_gazetteer():
     if not _DEFAULT_GAZETTEER:
         try:
-            from bot.gazetteer import default_gazetteer
+            from bot.vietnamese.gazetteer import default_gazetteer
 
             _DEFAULT_GAZETTEER.append(default_gazetteer())
         except Exception:  # no gazetteer available: split on bullets only

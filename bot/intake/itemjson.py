@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.gazetteer import Gazetteer
-from bot.models import Period, TaggedItem
+from bot.core.models import Period, TaggedItem
+from bot.vietnamese.gazetteer import Gazetteer
 
 
 def period_to_json(period: Period | None) -> dict[str, Any] | None:
