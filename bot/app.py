@@ -1,8 +1,8 @@
-"""The running bot: storage, messenger adapters, feed poller, delivery worker and weekly schedule.
+"""The running bot: storage, messengers, feed poller, delivery worker and weekly schedule.
 
-Start order follows the data: storage → adapters (so senders exist) → delivery worker →
-catch-up (items a crash left unmatched, summaries missed while down) → poller and scheduler.
-Stop order is the reverse, and storage closes last.
+Start order follows the data: storage → messengers' adapters (so senders exist) → delivery
+worker → catch-up (items a crash left unmatched, summaries missed while down) → poller and
+scheduler. Stop order is the reverse, and storage closes last.
 """
 
 from __future__ import annotations
@@ -13,19 +13,19 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from telegram.error import InvalidToken, NetworkError
 
 from bot.config import Config
+from bot.delivery.channels import Channel
 from bot.delivery.instant import match_new_items
-from bot.delivery.senders import TelegramSender
 from bot.delivery.weekly import queue_due_summaries, schedule_weekly
 from bot.delivery.worker import DeliveryWorker
 from bot.intake.ingest import Ingestor, IngestReport
 from bot.logsetup import setup_logging
-from bot.messengers.telegram.aiohttp_request import AiohttpRequest
+from bot.messengers.base import Messenger, StartFailed
+from bot.messengers.registry import build_messengers, profiles
 from bot.vietnamese.gazetteer import default_gazetteer
 from bot.vietnamese.topics import Topics
 from handlers.types import Services
@@ -42,7 +42,10 @@ async def open_services(config: Config, clock: Callable[[], float] = time.time) 
     """Storage and the shared reference data, as every entry point needs them."""
     db = await Database.open(config.storage_path)
     topics = config.topics or Topics.load()
-    return Services(db=db, config=config, gazetteer=default_gazetteer(), topics=topics, clock=clock)
+    return Services(
+        db=db, config=config, gazetteer=default_gazetteer(), topics=topics, clock=clock,
+        profiles=profiles(config),
+    )
 
 
 async def sync_config_feeds(services: Services) -> None:
@@ -55,32 +58,29 @@ async def sync_config_feeds(services: Services) -> None:
 
 
 class App:
-    """Everything `diemtin run` starts, wired together; ``await run()`` until a signal."""
+    """Everything `diemtin run` starts, wired together; ``await run()`` until a signal.
 
-    def __init__(self, config: Config, services: Services) -> None:
-        from bot.messengers.telegram.adapter import TelegramAdapter
+    ``messengers``: the adapters to run (default: those whose token the config has).
+    """
 
+    def __init__(self, config: Config, services: Services, messengers: Sequence[Messenger] | None = None) -> None:
         self.config = config
         self.services = services
         self.stop_event = asyncio.Event()
-        self.telegram = TelegramAdapter(
-            services, token=config.telegram.token or "", base_url=config.telegram.base_url,
-            base_file_url=config.telegram.base_file_url, poll_timeout=config.telegram.poll_timeout,
-            # Well above the worker's concurrency, so a send never waits for a connection.
-            request=AiohttpRequest(connection_pool_size=max(64, 2 * config.delivery.concurrency)),
-        )
-        self.worker = DeliveryWorker(
-            {"telegram": TelegramSender(self.telegram.bot)}, services.db, config.delivery,
-            services.clock,
-        )
+        self.messengers = list(build_messengers(config, services) if messengers is None else messengers)
+        channels = {m.name: Channel(m.profile, m.sender) for m in self.messengers}
+        self.worker = DeliveryWorker(channels, services.db, config.delivery, services.clock)
+        for messenger in self.messengers:
+            messenger.attach(self.worker.reply)
         self.ingestor = Ingestor(
             services.db, gazetteer=services.gazetteer, topics=services.topics,
             polling=config.polling, clock=services.clock, on_new_items=self._on_new_items,
         )
         self.scheduler = AsyncIOScheduler(timezone=config.timezone)
-        services.extra["poll_feed"] = self.poll_feed_now
-        services.extra["wake_delivery"] = self.worker.wake
+        services.poll_feed = self.poll_feed_now
+        services.wake_delivery = self.worker.wake
         self._poller: asyncio.Task | None = None
+        self._started: list[Messenger] = []
         self._matching = asyncio.Lock()  # feeds finish together; one matching pass at a time
 
     async def _on_new_items(self, _seqs: list[int]) -> None:
@@ -90,7 +90,7 @@ class App:
         """Queue instant pushes for every unmatched item, then let the worker look."""
         s = self.services
         async with self._matching:
-            queued = await match_new_items(s.db, gazetteer=s.gazetteer, topics=s.topics, now=s.clock())
+            queued = await match_new_items(s.db, gazetteer=s.gazetteer, profiles=s.profiles, now=s.clock())
         if queued:
             self.worker.wake()
         return queued
@@ -102,22 +102,27 @@ class App:
 
     async def start(self) -> None:
         await sync_config_feeds(self.services)
-        await self.telegram.start()
+        for messenger in self.messengers:
+            await messenger.start()
+            self._started.append(messenger)
         await self.worker.start()
         # Catch up on what a crash or downtime left: unmatched items, missed weekly summaries.
         await self.match_and_wake()
         self.scheduler.start()
+        s = self.services
         schedule_weekly(
-            self.scheduler, db=self.services.db, config=self.config,
-            gazetteer=self.services.gazetteer, topics=self.services.topics,
-            clock=self.services.clock, on_queued=lambda _n: self.worker.wake(),
+            self.scheduler, db=s.db, config=self.config, gazetteer=s.gazetteer, topics=s.topics,
+            profiles=s.profiles, clock=s.clock, on_queued=lambda _n: self.worker.wake(),
         )
         # Look for due feeds at least as often as the most eager feed wants polling.
         tick = max(0.5, min([5.0, *(f.interval_seconds for f in self.config.feeds)]))
         self._poller = asyncio.create_task(
             self.ingestor.run(self.stop_event, tick=tick), name="feed-poller"
         )
-        log.info("diemtin running: %d feeds, storage %s", len(self.config.feeds), self.config.storage_path)
+        log.info(
+            "diemtin running: %s; %d feeds; storage %s",
+            ", ".join(m.name for m in self.messengers), len(self.config.feeds), self.config.storage_path,
+        )
 
     async def stop(self) -> None:
         """Stop taking new work, finish or release in-flight sends, close storage cleanly."""
@@ -126,8 +131,9 @@ class App:
             self.scheduler.shutdown(wait=False)
         if self._poller is not None:
             await asyncio.gather(self._poller, return_exceptions=True)
-        await self.telegram.stop()
-        await self.worker.stop()
+        for messenger in reversed(self.messengers):  # stop taking updates; started or not
+            await messenger.stop()
+        await self.worker.stop()  # replies already taken still leave
         await self.ingestor.close()
         await self.services.db.close()
         log.info("diemtin stopped")
@@ -148,18 +154,15 @@ async def run_app(config: Config) -> int:
     """`diemtin run`: returns the process exit code."""
     setup_logging(config.log_level, secrets=[config.telegram.token or ""])
     if not config.telegram.token:
-        print("diemtin: config: [telegram].token: not set; export TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        print("diemtin: config: no messenger token set; export TELEGRAM_BOT_TOKEN", file=sys.stderr)
         return EXIT_USAGE
     services = await open_services(config)
     app = App(config, services)
     try:
         await app.run()
-    except InvalidToken:
-        print("diemtin: config: [telegram].token: the Bot API rejected the token", file=sys.stderr)
+    except StartFailed as exc:
+        print(f"diemtin: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except NetworkError as exc:  # also TimedOut: the Bot API server cannot be reached
-        print(f"diemtin: cannot reach the Bot API at {config.telegram.base_url}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 — one line for the operator; details in the log
         log.exception("diemtin stopped on an error")
         print(f"diemtin: stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -180,7 +183,7 @@ async def queue_weekly_once(config: Config, *, now_all: bool = False, chat: str 
                 return EXIT_FAILED
         queued = await queue_due_summaries(
             services.db, now=services.clock(), config=config, gazetteer=services.gazetteer,
-            topics=services.topics, force=now_all, chat_ref=chat_ref,
+            topics=services.topics, profiles=services.profiles, force=now_all, chat_ref=chat_ref,
         )
     finally:
         await services.db.close()

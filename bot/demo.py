@@ -15,15 +15,16 @@ from typing import TextIO
 
 from bot.config import parse_config
 from bot.delivery.instant import match_new_items
-from bot.delivery.render import html_to_terminal
 from bot.delivery.weekly import queue_due_summaries
 from bot.intake.ingest import Ingestor
 from bot.intake.itemjson import describe_item
+from bot.messengers.registry import profiles
+from bot.messengers.telegram.html import to_terminal
 from bot.vietnamese.gazetteer import default_gazetteer
 from bot.vietnamese.topics import default_topics
 from storage import chats as chat_store
 from storage import items as item_store
-from storage import outbox
+from storage import outbox, subscriptions
 from storage.db import Database
 
 SAMPLE_FEED = "data/sample-digest.xml"
@@ -32,6 +33,7 @@ RULE = "─" * 64
 
 @dataclass(frozen=True)
 class DemoChat:
+    messenger: str
     chat_id: str
     title: str
     provinces: tuple[str, ...] = ()
@@ -39,9 +41,9 @@ class DemoChat:
 
 
 DEMO_CHATS = (
-    DemoChat("1001", "Sở KH&CN Lâm Đồng — Lâm Đồng + chuyển đổi số", ("lam-dong",), ("chuyen-doi-so",)),
-    DemoChat("1002", "UBND TP Cần Thơ — TP Cần Thơ (nhận cả tin Sóc Trăng cũ)", ("can-tho",)),
-    DemoChat("1003", "Cục An toàn thông tin — chủ đề an toàn thông tin", (), ("an-toan-thong-tin",)),
+    DemoChat("telegram", "1001", "Sở KH&CN Lâm Đồng — Lâm Đồng + chuyển đổi số", ("lam-dong",), ("chuyen-doi-so",)),
+    DemoChat("telegram", "1002", "UBND TP Cần Thơ — TP Cần Thơ (nhận cả tin Sóc Trăng cũ)", ("can-tho",)),
+    DemoChat("telegram", "1003", "Cục An toàn thông tin — chủ đề an toàn thông tin", (), ("an-toan-thong-tin",)),
 )
 
 
@@ -50,6 +52,7 @@ async def run_demo(out: TextIO) -> int:
     say = lambda text="": print(text, file=out, flush=True)  # noqa: E731
     gazetteer, topics = default_gazetteer(), default_topics()
     config = parse_config({})
+    known = profiles(config)
     with tempfile.TemporaryDirectory(prefix="diemtin-demo-") as tmp:
         db = await Database.open(Path(tmp) / "demo.sqlite3")
         try:
@@ -57,9 +60,9 @@ async def run_demo(out: TextIO) -> int:
             say(f"[1/5] Tạo 3 chat mẫu trong cơ sở dữ liệu tạm {tmp}")
             refs = {}
             for chat in DEMO_CHATS:
-                row = await chat_store.ensure_chat(db, "demo", chat.chat_id, "private", chat.title, "vi", now)
-                await chat_store.add_subscriptions(db, row.id, "province", chat.provinces, now)
-                await chat_store.add_subscriptions(db, row.id, "topic", chat.topics, now)
+                row = await chat_store.ensure_chat(db, chat.messenger, chat.chat_id, "private", chat.title, "vi", now)
+                await subscriptions.add_subscriptions(db, row.id, "province", chat.provinces, now)
+                await subscriptions.add_subscriptions(db, row.id, "topic", chat.topics, now)
                 refs[chat] = row.id
                 say(f"      • {chat.title}")
 
@@ -78,12 +81,13 @@ async def run_demo(out: TextIO) -> int:
                 say(f"      {n}. {describe_item(item, gazetteer)[:110]}")
 
             say("[3/5] Đối chiếu với đăng ký của từng chat, xếp tin vào hàng đợi gửi")
-            queued = await match_new_items(db, gazetteer=gazetteer, topics=topics, now=now + 2)
+            queued = await match_new_items(db, gazetteer=gazetteer, profiles=known, now=now + 2)
             say(f"      {queued} tin nhắn tức thì đã xếp hàng")
 
             say("[4/5] Tạo bản tóm tắt hàng tuần cho từng chat")
             summaries = await queue_due_summaries(
-                db, now=now + 3, config=config, gazetteer=gazetteer, topics=topics, force=True
+                db, now=now + 3, config=config, gazetteer=gazetteer, topics=topics, profiles=known,
+                force=True,
             )
             say(f"      {summaries} tin nhắn tóm tắt đã xếp hàng")
 
@@ -91,13 +95,13 @@ async def run_demo(out: TextIO) -> int:
             for chat, ref in refs.items():
                 say()
                 say(RULE)
-                say(f"💬 {chat.title}")
+                say(f"💬 {chat.title} ({chat.messenger})")
                 say(RULE)
                 for kind, label in (("items", "Tin tức thì"), ("summary", "Tóm tắt hàng tuần")):
                     rows = [r for r in await outbox.rows(db, chat_ref=ref) if r.kind == kind]
                     say(f"── {label} ({len(rows)} tin nhắn) ──")
                     for row in rows:
-                        say(html_to_terminal(row.payload["text"]))
+                        say(_for_terminal(row.payload))
                         say()
                     if not rows:
                         say("(không có)")
@@ -107,3 +111,8 @@ async def run_demo(out: TextIO) -> int:
     say("Xong. Chạy bot thật: cp config.example.toml config.toml; export TELEGRAM_BOT_TOKEN=…; "
         "diemtin run --config config.toml")
     return 0
+
+
+def _for_terminal(payload: dict) -> str:
+    """A queued message as the chat's app would show it, in a terminal."""
+    return to_terminal(payload["text"]) if payload.get("format") == "html" else payload["text"]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import html
-import json
 import logging
 
-from handlers.context import Context, button, join_limited
-from handlers.itemlist import safe_link
-from handlers.labels import province_display
+from bot.core.text import Text, safe_url
+from bot.delivery.broadcast import queue_broadcast
+from handlers.context import Context, button, lines
+from handlers.labels import province_display, short, topic_display
 from handlers.types import Reply
-from storage import chats
+from storage import broadcasts, outbox, stats
 from storage import feeds as feed_store
 from storage import items as item_store
 
@@ -18,88 +17,69 @@ log = logging.getLogger(__name__)
 
 WEEK_SECONDS = 7 * 86400
 TOP_N = 10
-MAX_BROADCAST_CHARS = 4000  # after HTML escaping, to stay inside one message
+MAX_BROADCAST_CHARS = 4000  # an announcement worth reading on a phone; longer is split anyway
+OUTBOX_STATES = ("pending", "sending", "sent", "dead", "cancelled")
 _ADD = frozenset({"them", "add"})
 _REMOVE = frozenset({"xoa", "remove", "del", "delete"})
 _POLL = frozenset({"quet", "poll", "scan"})
 
 
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join((text or "").split())
-    return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-def _pairs(ctx: Context, pairs: list[tuple[str, int]], label) -> str:
-    return ", ".join(f"{html.escape(label(ctx, value))} {n}" for value, n in pairs) or ctx.t("common.none")
+def _pairs(ctx: Context, pairs: list[tuple[str, int]], label) -> Text:
+    text = ", ".join(f"{label(ctx, value)} {n}" for value, n in pairs)
+    return Text.of(text) if text else ctx.t("common.none")
 
 
 # ----------------------------------------------------------------------------- /thongke
 
 
 async def thongke(ctx: Context) -> list[Reply]:
-    """/thongke: chats, subscriptions, items, outbox and feed health at a glance."""
+    """/thongke: chats per messenger, subscriptions, items, outbox and feed health at a glance."""
     db = ctx.db
-    lines = [ctx.t("stats.title")]
-    counts = await chats.chat_counts(db)
-    chat_text = ", ".join(
-        ctx.t("stats.chat_count", messenger=html.escape(c.messenger), active=c.active, total=c.total)
-        for c in counts
+    out: list[Text] = [ctx.t("stats.title")]
+    counts = ", ".join(
+        str(ctx.t("stats.chat_count", messenger=c.messenger, active=c.active, total=c.total))
+        for c in await stats.chat_counts(db)
     )
-    lines.append(ctx.t("stats.chats", counts=chat_text or ctx.t("common.none")))
-    provinces = await chats.subscription_counts(db, "province", limit=TOP_N)
-    lines.append(ctx.t("stats.provinces", counts=_pairs(ctx, provinces, province_display)))
-    topics = await chats.subscription_counts(db, "topic", limit=TOP_N)
-    lines.append(ctx.t("stats.topics", counts=_pairs(ctx, topics, _topic_label)))
-    keywords = await chats.subscription_counts(db, "keyword", limit=TOP_N)
-    lines.append(ctx.t("stats.keywords", counts=_pairs(ctx, keywords, lambda _c, v: v)))
+    out.append(ctx.t("stats.chats", counts=counts or ctx.t("common.none")))
+    provinces = await stats.subscription_counts(db, "province", limit=TOP_N)
+    out.append(ctx.t("stats.provinces", counts=_pairs(ctx, provinces, province_display)))
+    topics = await stats.subscription_counts(db, "topic", limit=TOP_N)
+    out.append(ctx.t("stats.topics", counts=_pairs(ctx, topics, topic_display)))
+    keywords = await stats.subscription_counts(db, "keyword", limit=TOP_N)
+    out.append(ctx.t("stats.keywords", counts=_pairs(ctx, keywords, lambda _c, v: short(v))))
     week = await item_store.count_items(db, since=ctx.now - WEEK_SECONDS)
-    lines.append(ctx.t("stats.items_week", n=week, total=await item_store.count_items(db)))
-    outbox = await chats.outbox_counts(db)
-    states = ("pending", "sending", "sent", "dead", "cancelled")
-    queue = ", ".join(f"{s} {outbox.get(s, 0)}" for s in states)
-    lines.append(ctx.t("stats.outbox", counts=queue))
-    for reason, n in await chats.dead_reasons(db):
-        lines.append(ctx.t("stats.dead_reason", reason=_short(reason) or "?", n=n))
+    out.append(ctx.t("stats.items_week", n=week, total=await item_store.count_items(db)))
+    queue = await outbox.counts(db)
+    states = ", ".join(f"{ctx.plain('stats.state_' + s)} {queue.get(s, 0)}" for s in OUTBOX_STATES)
+    out.append(ctx.t("stats.outbox", counts=states))
+    for reason, n in await stats.dead_reasons(db):
+        out.append(ctx.t("stats.dead_reason", reason=short(reason, 80) or "?", n=n))
     feeds = await feed_store.list_feeds(db)
     enabled = [f for f in feeds if f.enabled]
     failing = [f for f in enabled if not f.healthy]
-    lines.append(ctx.t("stats.feeds", ok=len(enabled) - len(failing), failing=len(failing)))
-    for feed in failing[:TOP_N]:
-        lines.append(_feed_line(ctx, feed))
-    return [ctx.reply(join_limited(lines))]
-
-
-def _topic_label(ctx: Context, slug: str) -> str:
-    try:
-        return ctx.services.topics.get(slug).label(ctx.lang)
-    except KeyError:
-        return slug
+    out.append(ctx.t("stats.feeds", ok=len(enabled) - len(failing), failing=len(failing)))
+    out += [_feed_line(ctx, feed) for feed in failing[:TOP_N]]
+    return [ctx.reply(lines(out))]
 
 
 # ----------------------------------------------------------------------------- /guitin
-
-
-def broadcast_payload(text: str) -> str:
-    """The outbox payload of a broadcast: the admin's words, escaped, as HTML."""
-    return json.dumps({"text": html.escape(text), "parse_mode": "HTML"}, ensure_ascii=False)
 
 
 async def guitin(ctx: Context) -> list[Reply]:
     """/guitin text: preview an announcement to every active chat, with Send/Cancel buttons."""
     if not ctx.args:
         return [ctx.reply(ctx.t("broadcast.usage"))]
-    if len(html.escape(ctx.args)) > MAX_BROADCAST_CHARS:
+    if len(ctx.args) > MAX_BROADCAST_CHARS:
         return [ctx.reply(ctx.t("broadcast.too_long", limit=MAX_BROADCAST_CHARS))]
-    broadcast_id = await chats.create_broadcast(ctx.db, ctx.args, ctx.incoming.user_id or "", ctx.now)
-    active = sum(c.active for c in await chats.chat_counts(ctx.db))
+    broadcast_id = await broadcasts.create_broadcast(ctx.db, ctx.args, ctx.incoming.user_id or "", ctx.now)
+    active = sum(c.active for c in await stats.chat_counts(ctx.db))
     rows = [
         (
             button(ctx.t("broadcast.send_button", n=active), f"/guitin_gui {broadcast_id}"),
             button(ctx.t("common.cancel"), f"/guitin_huy {broadcast_id}"),
         )
     ]
-    text = ctx.t("broadcast.preview", n=active) + "\n\n" + html.escape(ctx.args)
-    return [ctx.reply(text, rows)]
+    return [ctx.reply(ctx.t("broadcast.preview", n=active) + "\n\n" + ctx.args, rows)]
 
 
 def _broadcast_id(ctx: Context) -> int | None:
@@ -108,24 +88,23 @@ def _broadcast_id(ctx: Context) -> int | None:
 
 
 async def guitin_gui(ctx: Context) -> list[Reply]:
-    """Confirm a broadcast: one outbox row per active chat."""
+    """Confirm a broadcast: one outbox row per active chat (and message part)."""
     broadcast_id = _broadcast_id(ctx)
-    draft = await chats.get_broadcast(ctx.db, broadcast_id) if broadcast_id is not None else None
+    draft = await broadcasts.get_broadcast(ctx.db, broadcast_id) if broadcast_id is not None else None
     if draft is None:
         return [ctx.reply(ctx.t("broadcast.unknown"))]
-    queued = await chats.queue_broadcast(ctx.db, draft.id, broadcast_payload(draft.text), ctx.now)
+    queued = await queue_broadcast(ctx.db, draft, ctx.services.profiles, ctx.now)
     if queued is None:
         return [ctx.reply(ctx.t("broadcast.not_draft", state=draft.state), edit=ctx.is_button)]
-    log.info("broadcast %s queued for %s chats by %s", draft.id, queued, ctx.incoming.user_id)
-    wake = ctx.services.extra.get("wake_delivery")
-    if wake is not None:  # the running bot's worker; otherwise it finds the rows at its next poll
-        wake()
+    log.info("broadcast %s queued: %s messages, by %s", draft.id, queued, ctx.incoming.user_id)
+    if ctx.services.wake_delivery is not None:  # else the running bot finds them at its next poll
+        ctx.services.wake_delivery()
     return [ctx.reply(ctx.t("broadcast.queued", n=queued), edit=ctx.is_button)]
 
 
 async def guitin_huy(ctx: Context) -> list[Reply]:
     broadcast_id = _broadcast_id(ctx)
-    if broadcast_id is None or not await chats.cancel_broadcast(ctx.db, broadcast_id):
+    if broadcast_id is None or not await broadcasts.cancel_broadcast(ctx.db, broadcast_id):
         return [ctx.reply(ctx.t("broadcast.unknown"), edit=ctx.is_button)]
     return [ctx.reply(ctx.t("broadcast.cancelled"), edit=ctx.is_button)]
 
@@ -133,8 +112,8 @@ async def guitin_huy(ctx: Context) -> list[Reply]:
 # ----------------------------------------------------------------------------- /nguon
 
 
-def _feed_line(ctx: Context, feed: feed_store.FeedRow) -> str:
-    name = _short(feed.title or feed.url, 60)
+def _feed_line(ctx: Context, feed: feed_store.FeedRow) -> Text:
+    name = short(feed.title or feed.url)
     if not feed.enabled:
         return ctx.t("feeds.line_disabled", id=feed.id, name=name)
     last = ctx.format_time(feed.last_success_at) if feed.last_success_at else ctx.t("feeds.never")
@@ -145,7 +124,7 @@ def _feed_line(ctx: Context, feed: feed_store.FeedRow) -> str:
         id=feed.id,
         name=name,
         failures=feed.consecutive_failures,
-        error=_short(feed.last_error or "?", 120),
+        error=short(feed.last_error or "?", 120),
         last=last,
     )
 
@@ -160,7 +139,7 @@ async def nguon(ctx: Context) -> list[Reply]:
         if not rest:
             return [ctx.reply(ctx.t("feeds.usage"))]
         removed = await feed_store.remove_feed(ctx.db, rest)
-        return [ctx.reply(ctx.t("feeds.removed" if removed else "feeds.unknown", feed=_short(rest)))]
+        return [ctx.reply(ctx.t("feeds.removed" if removed else "feeds.unknown", feed=short(rest, 80)))]
     if sub in _POLL:
         return [await _poll_feed(ctx, rest)]
     if sub:
@@ -168,47 +147,46 @@ async def nguon(ctx: Context) -> list[Reply]:
     feeds = await feed_store.list_feeds(ctx.db)
     if not feeds:
         return [ctx.reply(ctx.t("feeds.empty") + "\n" + ctx.t("feeds.usage"))]
-    lines = [ctx.t("feeds.title", n=len(feeds))] + [_feed_line(ctx, f) for f in feeds]
-    return [ctx.reply(join_limited(lines))]
+    return [ctx.reply(lines([ctx.t("feeds.title", n=len(feeds)), *(_feed_line(ctx, f) for f in feeds)]))]
 
 
 async def _add_feed(ctx: Context, rest: str) -> Reply:
     url, _, province_text = rest.partition(" ")
-    if not safe_link(url) or len(url) > 500:
+    if not safe_url(url) or len(url) > 500:
         return ctx.reply(ctx.t("feeds.bad_url") + "\n" + ctx.t("feeds.usage"))
     province = None
     if province_text.strip():
         resolution = ctx.services.gazetteer.resolve(province_text)
         if resolution.unit is None:
-            return ctx.reply(ctx.t("province.not_found", query=_short(province_text)))
+            return ctx.reply(ctx.t("province.not_found", query=short(province_text, 80)))
         province = resolution.unit.slug
     feed_id = await feed_store.upsert_feed(ctx.db, url, default_province=province, origin="admin")
-    place = html.escape(province_display(ctx, province)) if province else ctx.t("common.none")
-    return ctx.reply(ctx.t("feeds.added", id=feed_id, url=_short(url, 200), province=place))
+    place = province_display(ctx, province) if province else ctx.t("common.none")
+    return ctx.reply(ctx.t("feeds.added", id=feed_id, url=short(url, 200), province=place))
 
 
 async def _poll_feed(ctx: Context, rest: str) -> Reply:
     feed = await feed_store.get_feed(ctx.db, rest) if rest else None
     if feed is None:
-        return ctx.reply(ctx.t("feeds.unknown", feed=_short(rest)))
+        return ctx.reply(ctx.t("feeds.unknown", feed=short(rest, 80)))
     await feed_store.poll_now(ctx.db, feed.id)
-    poll = ctx.services.extra.get("poll_feed")
+    poll = ctx.services.poll_feed
     if poll is None:
         return ctx.reply(ctx.t("feeds.poll_scheduled", id=feed.id))
     try:
-        result = await poll(feed.id)
+        report = await poll(feed.id)
     except Exception as exc:
         log.warning("admin poll of feed %s failed", feed.id, exc_info=True)
-        return ctx.reply(ctx.t("feeds.poll_failed", id=feed.id, error=_short(type(exc).__name__)))
-    if hasattr(result, "status") and hasattr(result, "items_added"):  # an IngestReport
-        return ctx.reply(
-            ctx.t(
-                "feeds.polled_report",
-                id=feed.id,
-                status=_short(str(result.status)),
-                found=getattr(result, "items_found", "?"),
-                added=result.items_added,
-                error=_short(getattr(result, "error", None) or "", 120),
-            )
+        return ctx.reply(ctx.t("feeds.poll_failed", id=feed.id, error=type(exc).__name__))
+    if report is None:
+        return ctx.reply(ctx.t("feeds.polled", id=feed.id))
+    return ctx.reply(
+        ctx.t(
+            "feeds.polled_report",
+            id=feed.id,
+            status=short(str(report.status), 80),
+            found=report.items_found,
+            added=report.items_added,
+            error=short(report.error or "", 120),
         )
-    return ctx.reply(ctx.t("feeds.polled", id=feed.id))
+    )

@@ -9,14 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from bot.core import messages
+from bot.core.text import Text
 from handlers.types import Button, Incoming, Reply, Services
 from storage.chats import ChatRow
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-MAX_REPLY_CHARS = 4096
-MAX_BUTTON_DATA_BYTES = 64
+LIST_CHARS = 3500  # a list reply stops with "…" here: long enough to read, short on a phone
 
 
 @dataclass
@@ -40,22 +40,31 @@ class Context:
     def is_button(self) -> bool:
         return self.incoming.is_button
 
-    def t(self, key: str, **kw: Any) -> str:
+    @property
+    def chat_key(self) -> tuple[str, str]:
+        return (self.incoming.messenger, self.incoming.chat_id)
+
+    def t(self, key: str, **kw: Any) -> Text:
         return messages.t(self.lang, key, **kw)
+
+    def plain(self, key: str, **kw: Any) -> str:
+        """A catalogue text without marks: button labels, notices."""
+        return messages.plain(self.lang, key, **kw)
 
     def reply(
         self,
-        text: str,
+        text: Text | str,
         buttons: Iterable[Sequence[Button]] = (),
         *,
         edit: bool = False,
-        notice: str | None = None,
+        notice: Text | str | None = None,
     ) -> Reply:
         return Reply(
-            text=text,
+            text=Text.of(text),
             buttons=tuple(tuple(row) for row in buttons if row),
             edit=edit,
-            notice=notice,
+            notice=str(notice) if notice else None,
+            lang=self.lang,
         )
 
     async def can_manage(self) -> bool:
@@ -83,12 +92,9 @@ class Context:
         """dd/mm/yyyy HH:MM in the configured time zone."""
         return datetime.fromtimestamp(ts, self.services.config.timezone).strftime("%d/%m/%Y %H:%M")
 
-    def format_date(self, ts: float) -> str:
-        return datetime.fromtimestamp(ts, self.services.config.timezone).strftime("%d/%m/%Y")
 
-
-def button(text: str, data: str) -> Button:
-    return Button(text=text, data=data)
+def button(text: Text | str, data: str) -> Button:
+    return Button(text=str(text), data=data)
 
 
 def rows_of(buttons: Sequence[Button], width: int) -> list[tuple[Button, ...]]:
@@ -96,22 +102,15 @@ def rows_of(buttons: Sequence[Button], width: int) -> list[tuple[Button, ...]]:
     return [tuple(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
-def join_limited(lines: Iterable[str], limit: int = MAX_REPLY_CHARS - 96) -> str:
-    """Join lines with newlines, stopping with "…" before ``limit`` characters.
-
-    Lines must be self-contained HTML (no tag spanning lines) so that cutting between
-    lines never leaves a tag open.
-    """
-    out: list[str] = []
+def lines(parts: Iterable[Text | str], limit: int = LIST_CHARS) -> Text:
+    """Lines joined with newlines, stopping with "…" before ``limit`` visible characters."""
+    out: list[Text | str] = []
     size = 0
-    for line in lines:
-        if size + len(line) + 1 > limit:
+    for part in parts:
+        width = len(str(part)) + 1
+        if size + width > limit:
             out.append("…")
             break
-        out.append(line)
-        size += len(line) + 1
-    return "\n".join(out)
-
-
-def fits_button(data: str) -> bool:
-    return len(data.encode("utf-8")) <= MAX_BUTTON_DATA_BYTES
+        out.append(part)
+        size += width
+    return Text.of("\n").join(out)

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 from bot.delivery.matching import item_matches
 from bot.vietnamese.textnorm import fold
-from handlers.context import Context, button, join_limited
+from handlers.context import Context, button, lines
 from handlers.itemlist import item_entries
 from handlers.labels import (
     chat_slot,
     mode_label,
     name_list,
     pause_state,
-    province_name,
+    province_display,
+    short,
     slot_label,
-    topic_name,
+    topic_display,
 )
 from handlers.parsing import parse_count
 from handlers.settings import missed_items
 from handlers.types import Reply
-from storage import chats
 from storage import items as item_store
+from storage import subscriptions
 
 DEFAULT_LATEST = 5
 MAX_LATEST = 20
@@ -38,11 +38,11 @@ _WORD = re.compile(r"\w+")
 
 async def dangky(ctx: Context) -> list[Reply]:
     """/dangky: everything the chat follows and how it receives it, with buttons to edit."""
-    subs = await chats.list_subscriptions(ctx.db, ctx.chat.id)
-    provinces = [province_name(ctx, s.value) for s in subs if s.kind == "province"]
-    topics = [topic_name(ctx, s.value) for s in subs if s.kind == "topic"]
-    keywords = [html.escape(s.value) for s in subs if s.kind == "keyword"]
-    lines = [
+    subs = await subscriptions.list_subscriptions(ctx.db, ctx.chat.id)
+    provinces = [province_display(ctx, s.value) for s in subs if s.kind == "province"]
+    topics = [topic_display(ctx, s.value) for s in subs if s.kind == "topic"]
+    keywords = [short(s.value) for s in subs if s.kind == "keyword"]
+    out = [
         ctx.t("list.title"),
         ctx.t("list.provinces", names=name_list(ctx, provinces)),
         ctx.t("list.topics", names=name_list(ctx, topics)),
@@ -52,9 +52,9 @@ async def dangky(ctx: Context) -> list[Reply]:
         pause_state(ctx),
     ]
     if not subs:
-        lines.append(ctx.t("list.empty_hint"))
+        out.append(ctx.t("list.empty_hint"))
     elif provinces and topics:
-        lines.append(ctx.t("list.rule_both"))
+        out.append(ctx.t("list.rule_both"))
     paused = ctx.chat.is_paused(ctx.now)
     other_mode = "tucthi" if ctx.chat.mode == "weekly" else "hangtuan"
     rows = [
@@ -67,7 +67,7 @@ async def dangky(ctx: Context) -> list[Reply]:
     ]
     if subs:
         rows.append((button(ctx.t("menu.remove"), "/xoa"),))
-    return [ctx.reply(join_limited(lines), rows)]
+    return [ctx.reply(lines(out), rows)]
 
 
 # ----------------------------------------------------------------------------- /moinhat
@@ -81,7 +81,7 @@ async def moinhat(ctx: Context) -> list[Reply]:
         if parsed is None or parsed < 1:
             return [ctx.reply(ctx.t("latest.invalid", limit=MAX_LATEST))]
         count = min(parsed, MAX_LATEST)
-    subs = await chats.load_subscriptions(ctx.db, ctx.chat.id)
+    subs = await subscriptions.load_subscriptions(ctx.db, ctx.chat.id)
     if subs.empty:
         rows = [(button(ctx.t("menu.provinces"), "/tinh"), button(ctx.t("menu.topics"), "/chude"))]
         return [ctx.reply(ctx.t("latest.no_subscriptions"), rows)]
@@ -91,7 +91,7 @@ async def moinhat(ctx: Context) -> list[Reply]:
         return [ctx.reply(ctx.t("latest.none"))]
     header = ctx.t("latest.header", n=len(matching))
     entries = item_entries(matching, lang=ctx.lang, gazetteer=ctx.services.gazetteer)
-    return [ctx.reply(join_limited([header, *entries]))]
+    return [ctx.reply(lines([header, *entries]))]
 
 
 # ----------------------------------------------------------------------------- /timkiem
@@ -102,12 +102,12 @@ async def timkiem(ctx: Context) -> list[Reply]:
     if not _WORD.search(fold(ctx.args)):
         return [ctx.reply(ctx.t("search.usage"))]
     found = await item_store.search_items(ctx.db, fold(ctx.args), limit=MAX_SEARCH_RESULTS)
-    query = html.escape(ctx.args if len(ctx.args) <= 80 else ctx.args[:79] + "…")
+    query = short(ctx.args, 80)
     if not found:
         return [ctx.reply(ctx.t("search.none", query=query))]
     header = ctx.t("search.header", query=query, n=len(found))
     entries = item_entries(found, lang=ctx.lang, gazetteer=ctx.services.gazetteer)
-    return [ctx.reply(join_limited([header, *entries]))]
+    return [ctx.reply(lines([header, *entries]))]
 
 
 # ----------------------------------------------------------------------------- missed items
@@ -125,8 +125,8 @@ async def tieptuc_xem(ctx: Context) -> list[Reply]:
     if not missed:
         return [ctx.reply(ctx.t("missed.none"), edit=ctx.is_button)]
     shown = missed[:MAX_MISSED_SHOWN]
-    lines = [ctx.t("missed.header", n=len(missed))]
-    lines += item_entries(shown, lang=ctx.lang, gazetteer=ctx.services.gazetteer)
+    out = [ctx.t("missed.header", n=len(missed))]
+    out += item_entries(shown, lang=ctx.lang, gazetteer=ctx.services.gazetteer)
     if len(missed) > len(shown):
-        lines.append(ctx.t("missed.more", n=len(missed) - len(shown)))
-    return [ctx.reply(join_limited(lines))]
+        out.append(ctx.t("missed.more", n=len(missed) - len(shown)))
+    return [ctx.reply(lines(out))]

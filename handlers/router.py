@@ -11,17 +11,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.core import messages
-from handlers import admin, confirm, reading, settings, start, subscribe
-from handlers.context import MAX_REPLY_CHARS, Context, button, fits_button
+from handlers import admin, keywords, provinces, reading, removal, settings, start, topic_commands
+from handlers.context import Context, button
 from handlers.labels import province_display
+from handlers.lookup import resolve_province
 from handlers.parsing import MAX_INPUT_CHARS, is_no, is_yes, parse_command
+from handlers.questions import CANCEL
 from handlers.start import greeting
 from handlers.types import Incoming, Reply, Services
 from storage import chats
 
 log = logging.getLogger(__name__)
-
-MAX_NOTICE_CHARS = 200  # a button-press toast (answerCallbackQuery)
 
 Handler = Callable[[Context], Awaitable[list[Reply]]]
 
@@ -36,7 +36,7 @@ class CommandSpec:
     menu: bool = True  # listed in the messenger's command menu (False: button-only helpers)
 
     def description(self, lang: str) -> str:
-        return messages.t(lang, f"commands.{self.name}")
+        return messages.plain(lang, f"commands.{self.name}")
 
     @property
     def description_vi(self) -> str:
@@ -52,14 +52,14 @@ ALL_COMMANDS: list[CommandSpec] = [
     CommandSpec("start", ("batdau",), start.start),
     CommandSpec("trogiup", ("help", "huongdan"), start.trogiup),
     # subscribe
-    CommandSpec("tinh", ("province", "provinces", "tinhthanh"), subscribe.tinh, manage=True),
-    CommandSpec("chude", ("topic", "topics"), subscribe.chude, manage=True),
-    CommandSpec("tukhoa", ("keyword", "keywords"), subscribe.tukhoa, manage=True),
-    CommandSpec("xoa", ("remove", "delete", "unsubscribe"), subscribe.xoa, manage=True),
-    CommandSpec("tinh_kb", ("province_kb",), subscribe.tinh_kb, manage=True, menu=False),
-    CommandSpec("chude_kb", ("topic_kb",), subscribe.chude_kb, manage=True, menu=False),
-    CommandSpec("xoa_xacnhan", ("remove_confirm",), subscribe.xoa_xacnhan, manage=True, menu=False),
-    CommandSpec("huy", ("cancel",), subscribe.huy, menu=False),
+    CommandSpec("tinh", ("province", "provinces", "tinhthanh"), provinces.tinh, manage=True),
+    CommandSpec("chude", ("topic", "topics"), topic_commands.chude, manage=True),
+    CommandSpec("tukhoa", ("keyword", "keywords"), keywords.tukhoa, manage=True),
+    CommandSpec("xoa", ("remove", "delete", "unsubscribe"), removal.xoa, manage=True),
+    CommandSpec("tinh_kb", ("province_kb",), provinces.tinh_kb, manage=True, menu=False),
+    CommandSpec("chude_kb", ("topic_kb",), topic_commands.chude_kb, manage=True, menu=False),
+    CommandSpec("xoa_xacnhan", ("remove_confirm",), removal.xoa_xacnhan, manage=True, menu=False),
+    CommandSpec("huy", ("cancel",), removal.huy, menu=False),
     # reading
     CommandSpec("dangky", ("list", "subscriptions"), reading.dangky),
     CommandSpec("moinhat", ("latest", "new"), reading.moinhat),
@@ -96,6 +96,12 @@ def find_command(name: str) -> CommandSpec | None:
     return _BY_NAME.get(name)
 
 
+def _spec_of(command: str) -> CommandSpec | None:
+    """The spec of a typed command ("/xoa_xacnhan")."""
+    parsed = parse_command(command)
+    return find_command(parsed.name) if parsed else None
+
+
 # ----------------------------------------------------------------------------- dispatch
 
 
@@ -103,15 +109,14 @@ async def dispatch(services: Services, incoming: Incoming) -> list[Reply]:
     """Replies to one command, button press or plain message; never raises."""
     state: dict = {"lang": messages.normalize_lang(incoming.user_lang), "command": None}
     try:
-        replies = await _dispatch(services, incoming, state)
+        return await _dispatch(services, incoming, state)
     except Exception:
         log.exception(
             "handler failed: messenger=%s chat=%s kind=%s command=%s button=%s",
             incoming.messenger, incoming.chat_id, incoming.chat_kind, state["command"],
             incoming.is_button,
         )
-        return [Reply(text=messages.t(state["lang"], "common.error"))]
-    return [_within_limits(r) for r in replies]
+        return [Reply(messages.t(state["lang"], "common.error"), lang=state["lang"])]
 
 
 async def _dispatch(services: Services, incoming: Incoming, state: dict) -> list[Reply]:
@@ -121,22 +126,23 @@ async def _dispatch(services: Services, incoming: Incoming, state: dict) -> list
         return await _plain_text(services, incoming, state)
     if parsed is None:  # a button whose data is not a command: stale or foreign
         parsed = parse_command("/")
-    bot_username = services.extra.get("bot_username")
-    if parsed.bot and bot_username and parsed.bot.lower() != str(bot_username).lower():
-        return []  # "/tinh@OtherBot": not for us
-    ctx = await _context(services, incoming, state, "", "")
+    ctx = await _context(services, incoming, state)
     if len(text) > MAX_INPUT_CHARS:
         return [ctx.reply(ctx.t("common.too_long", limit=MAX_INPUT_CHARS))]
     spec = find_command(parsed.name)
     if spec is None:
-        reply = ctx.reply(ctx.t("common.unknown_command"), [(button(ctx.t("menu.help"), "/trogiup"),)])
-        if incoming.is_button:
-            reply = Reply(reply.text, reply.buttons, notice=ctx.t("common.kb_unknown"))
-        return [reply]
+        notice = ctx.t("common.kb_unknown") if incoming.is_button else None
+        return [ctx.reply(ctx.t("common.unknown_command"), [(button(ctx.t("menu.help"), "/trogiup"),)], notice=notice)]
+    return await _run(ctx, spec, parsed.args, state)
+
+
+async def _run(ctx: Context, spec: CommandSpec, args: str, state: dict) -> list[Reply]:
+    """One command, with its permission checks; any other command closes an open question."""
     state["command"] = spec.name
-    ctx.command, ctx.args = spec.name, parsed.args
-    if spec.handler is not subscribe.xoa_xacnhan:
-        confirm.drop(services, incoming)  # a new command closes an open "are you sure?"
+    ctx.command, ctx.args = spec.name, args
+    question = ctx.services.questions.peek(ctx.chat_key, ctx.now)
+    if question is not None and spec not in {_spec_of(c) for c in question.answers}:
+        ctx.services.questions.drop(ctx.chat_key)
     if spec.admin and not ctx.is_admin():
         return [_refusal(ctx, "common.not_admin")]
     if spec.manage and not await ctx.can_manage():
@@ -146,23 +152,20 @@ async def _dispatch(services: Services, incoming: Incoming, state: dict) -> list
 
 async def _plain_text(services: Services, incoming: Incoming, state: dict) -> list[Reply]:
     """A message that is no command: the answer to an open question, or a hint."""
-    pending = confirm.peek(services, incoming, services.clock())
-    answer = pending is not None and (is_yes(incoming.text) or is_no(incoming.text))
-    if answer and (not incoming.is_group or pending.user_id == incoming.user_id):
-        ctx = await _context(services, incoming, state, "", "")
-        if is_no(incoming.text):
-            return await subscribe.huy(ctx)
-        state["command"] = ctx.command = "xoa_xacnhan"
-        if not await ctx.can_manage():
-            return [_refusal(ctx, "common.not_manager")]
-        return await subscribe.xoa_xacnhan(ctx)
+    chat = (incoming.messenger, incoming.chat_id)
+    question = services.questions.peek(chat, services.clock())
+    answer = question is not None and (is_yes(incoming.text) or is_no(incoming.text))
+    if answer and (not incoming.is_group or question.user_id == incoming.user_id):
+        ctx = await _context(services, incoming, state)
+        command = CANCEL if is_no(incoming.text) else question.command
+        return await _run(ctx, _spec_of(command), parse_command(command).args, state)
     if incoming.is_group:
         return []
-    ctx = await _context(services, incoming, state, "", "")
+    ctx = await _context(services, incoming, state)
     if len(incoming.text or "") > MAX_INPUT_CHARS:
         return [ctx.reply(ctx.t("common.too_long", limit=MAX_INPUT_CHARS))]
-    confirm.drop(services, incoming)
-    found = subscribe.resolve_province(ctx, incoming.text.strip()) if incoming.text.strip() else None
+    services.questions.drop(chat)
+    found = resolve_province(ctx, incoming.text.strip()) if incoming.text.strip() else None
     if found is not None and found.value is not None:
         name = province_display(ctx, found.value)
         rows = [(button(ctx.t("common.subscribe_to", name=name), f"/tinh {found.value}"),)]
@@ -170,9 +173,7 @@ async def _plain_text(services: Services, incoming: Incoming, state: dict) -> li
     return [ctx.reply(ctx.t("common.plain_text_hint"), [(button(ctx.t("menu.help"), "/trogiup"),)])]
 
 
-async def _context(
-    services: Services, incoming: Incoming, state: dict, command: str, args: str
-) -> Context:
+async def _context(services: Services, incoming: Incoming, state: dict) -> Context:
     """Register (or reactivate) the chat and build the handler context."""
     now = services.clock()
     chat = await chats.ensure_chat(
@@ -185,32 +186,12 @@ async def _context(
         now,
     )
     state["lang"] = chat.lang
-    return Context(services, incoming, chat, command, args, now)
+    return Context(services, incoming, chat, "", "", now)
 
 
 def _refusal(ctx: Context, key: str) -> Reply:
     text = ctx.t(key)
     return ctx.reply(text, notice=text if ctx.is_button else None)
-
-
-def _within_limits(reply: Reply) -> Reply:
-    """Last guard: text within the message limit, only buttons whose data fits."""
-    text = reply.text or "…"
-    if len(text) > MAX_REPLY_CHARS:
-        log.warning("reply of %d characters truncated", len(text))
-        cut = text.rfind("\n", 0, MAX_REPLY_CHARS - 2)
-        text = text[: cut if cut > 0 else MAX_REPLY_CHARS - 2] + "\n…"
-    rows = []
-    for row in reply.buttons:
-        kept = tuple(b for b in row if fits_button(b.data))
-        if len(kept) != len(row):
-            log.warning("dropped %d buttons whose data exceeds 64 bytes", len(row) - len(kept))
-        if kept:
-            rows.append(kept)
-    notice = reply.notice
-    if notice is not None and len(notice) > MAX_NOTICE_CHARS:
-        notice = notice[: MAX_NOTICE_CHARS - 1] + "…"
-    return Reply(text=text, buttons=tuple(rows), edit=reply.edit, notice=notice or None)
 
 
 # ----------------------------------------------------------------------------- membership
@@ -220,11 +201,11 @@ async def chat_joined(services: Services, incoming: Incoming) -> list[Reply]:
     """The bot was added to a group, or a private chat started: register the chat, greet."""
     state: dict = {"lang": messages.normalize_lang(incoming.user_lang), "command": "joined"}
     try:
-        ctx = await _context(services, incoming, state, "start", "")
-        return [_within_limits(greeting(ctx))]
+        ctx = await _context(services, incoming, state)
+        return [greeting(ctx)]
     except Exception:
         log.exception("chat_joined failed: messenger=%s chat=%s", incoming.messenger, incoming.chat_id)
-        return [Reply(text=messages.t(state["lang"], "common.error"))]
+        return [Reply(messages.t(state["lang"], "common.error"), lang=state["lang"])]
 
 
 async def chat_left(services: Services, messenger: str, chat_id: str, reason: str) -> None:

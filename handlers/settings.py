@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 from bot.core import messages
@@ -10,10 +9,10 @@ from bot.delivery.matching import item_matches
 from bot.vietnamese.textnorm import fold
 from bot.vietnamese.weekday import WeeklySlot, parse_weekly_slot
 from handlers.context import Context, button
-from handlers.labels import chat_slot, mode_label, slot_label
+from handlers.labels import chat_slot, mode_label, short, slot_label
 from handlers.parsing import folded_words, parse_count
 from handlers.types import Reply
-from storage import chats
+from storage import chats, subscriptions
 from storage import items as item_store
 
 MAX_PAUSE_DAYS = 365
@@ -65,7 +64,7 @@ async def chedo(ctx: Context) -> list[Reply]:
         return [ctx.reply(text + "\n" + ctx.t("mode.usage"), rows)]
     mode = _pick(_MODES, ctx.args)
     if mode is None:
-        return [ctx.reply(ctx.t("mode.unknown", value=html.escape(ctx.args[:60])), rows)]
+        return [ctx.reply(ctx.t("mode.unknown", value=short(ctx.args)), rows)]
     await chats.set_mode(ctx.db, ctx.chat.id, mode, ctx.now)
     slot = slot_label(ctx, chat_slot(ctx))
     key = "mode.set_weekly" if mode == "weekly" else "mode.set_instant"
@@ -103,7 +102,7 @@ async def lich(ctx: Context) -> list[Reply]:
         return [ctx.reply(text + "\n" + ctx.t("schedule.usage"), _slot_buttons(ctx, current))]
     slot = read_slot(ctx.args, current.day)
     if slot is None:
-        text = ctx.t("schedule.invalid", value=html.escape(ctx.args[:60]))
+        text = ctx.t("schedule.invalid", value=short(ctx.args))
         return [ctx.reply(text + "\n" + ctx.t("schedule.usage"), _slot_buttons(ctx, current))]
     await chats.set_weekly_slot(ctx.db, ctx.chat.id, slot.day, slot.hhmm, ctx.now)
     return [ctx.reply(ctx.t("schedule.set", slot=slot_label(ctx, slot)), edit=ctx.is_button)]
@@ -141,7 +140,7 @@ async def tamdung(ctx: Context) -> list[Reply]:
 
 async def missed_items(ctx: Context, since: float, until: float) -> list:
     """Items stored in [since, until] that match the chat's subscriptions, newest first."""
-    subs = await chats.load_subscriptions(ctx.db, ctx.chat.id)
+    subs = await subscriptions.load_subscriptions(ctx.db, ctx.chat.id)
     if subs.empty:
         return []
     stored = await item_store.recent_items(ctx.db, since=since, limit=MISSED_SCAN_LIMIT)
@@ -171,6 +170,6 @@ async def ngonngu(ctx: Context) -> list[Reply]:
         return [ctx.reply(ctx.t("lang.current") + "\n" + ctx.t("lang.usage"), rows)]
     lang = _pick(_LANGS, ctx.args)
     if lang is None:
-        return [ctx.reply(ctx.t("lang.unknown", value=html.escape(ctx.args[:60])), rows)]
+        return [ctx.reply(ctx.t("lang.unknown", value=short(ctx.args)), rows)]
     await chats.set_lang(ctx.db, ctx.chat.id, lang, ctx.now)
     return [ctx.reply(messages.t(lang, "lang.set"), edit=ctx.is_button)]

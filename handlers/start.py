@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers.context import Context, button
-from handlers.labels import province_name, topic_name
-from handlers.subscribe import resolve_province, resolve_topic
+from handlers.context import Context, button, lines
+from handlers.labels import province_display, topic_display
+from handlers.lookup import resolve_province, resolve_topic
 from handlers.types import Button, Reply
-from storage import chats
+from storage import subscriptions
 
 
 def menu_buttons(ctx: Context) -> list[tuple[Button, ...]]:
@@ -29,19 +29,19 @@ async def start(ctx: Context) -> list[Reply]:
     payload = ctx.args.split()[0][:64]
     province = resolve_province(ctx, payload)
     if province.value is not None:
-        kind, value, name = "province", province.value, province_name(ctx, province.value)
+        kind, value, name = "province", province.value, province_display(ctx, province.value)
     else:
         topic = resolve_topic(ctx, payload)
         if topic.value is None:
             return [greeting(ctx), ctx.reply(ctx.t("start.bad_link"))]
-        kind, value, name = "topic", topic.value, topic_name(ctx, topic.value)
+        kind, value, name = "topic", topic.value, topic_display(ctx, topic.value)
     if not await ctx.can_manage():
         return [greeting(ctx), ctx.reply(ctx.t("common.not_manager"))]
-    await chats.add_subscriptions(ctx.db, ctx.chat.id, kind, [value], ctx.now)
-    lines = [ctx.t("start.subscribed", name=name)]
+    await subscriptions.add_subscriptions(ctx.db, ctx.chat.id, kind, [value], ctx.now)
+    out = [ctx.t("start.greeting_short"), ctx.t("start.subscribed", name=name)]
     if province.note:
-        lines.append(province.note)
-    return [ctx.reply(ctx.t("start.greeting_short") + "\n" + "\n".join(lines), menu_buttons(ctx))]
+        out.append(province.note)
+    return [ctx.reply(lines(out), menu_buttons(ctx))]
 
 
 async def trogiup(ctx: Context) -> list[Reply]:

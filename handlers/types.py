@@ -1,45 +1,37 @@
 """What a messenger adapter hands to handlers, and what handlers hand back.
 
 Handlers know nothing of Telegram or Zalo: a chat and its words come in as ``Incoming``, the
-shared services as ``Services``; replies go out as ``Reply`` (HTML text plus optional buttons).
-Every button's ``data`` is also a command a person can type, so messengers without buttons
-(Zalo) run every flow by typing.
+shared services as ``Services``; replies go out as ``Reply`` — neutral rich text
+(``bot.core.text.Text``) plus optional buttons. Every button's ``data`` is also a command a
+person can type, so messengers without buttons (Zalo) run every flow by typing: their profile
+shows the buttons as a numbered list and maps the number typed back to the button's data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from bot.core.reply import Button, Reply
+from handlers.questions import OpenQuestions
 
 if TYPE_CHECKING:
     from bot.config import Config
+    from bot.delivery.profile import Profile
     from bot.vietnamese.gazetteer import Gazetteer
     from bot.vietnamese.topics import Topics
     from storage.db import Database
 
 PRIVATE = "private"
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    data: str  # callback data, at most 64 bytes; a typed command such as "/tinh lam-dong"
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str  # Telegram-style HTML: <b>, <i>, <a href>, <code>; everything else escaped
-    buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
-    edit: bool = False  # replace the message the button was pressed on, instead of a new one
-    notice: str | None = None  # short toast for a button press (answerCallbackQuery text)
+__all__ = ["PRIVATE", "Button", "Incoming", "Reply", "Services"]
 
 
 @dataclass(frozen=True)
 class Incoming:
     """One command, button press or plain message from a chat."""
 
-    messenger: str  # "telegram" | "zalo"
+    messenger: str  # "telegram" | "zalo" | …
     chat_id: str
     chat_kind: str = PRIVATE  # private | group | supergroup | channel
     chat_title: str = ""
@@ -65,4 +57,8 @@ class Services:
     gazetteer: Gazetteer
     topics: Topics
     clock: Callable[[], float]  # Unix time; tests drive it
-    extra: dict = field(default_factory=dict)  # e.g. "poll_feed": async callable(feed_id)
+    profiles: Mapping[str, Profile] = field(default_factory=dict)  # how each messenger shows text
+    questions: OpenQuestions = field(default_factory=OpenQuestions)
+    # Set by the running bot (None in one-off commands such as `diemtin ingest`):
+    poll_feed: Callable[[int], Awaitable[Any]] | None = None  # poll one feed now → its report
+    wake_delivery: Callable[[], None] | None = None  # new outbox rows: look now

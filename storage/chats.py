@@ -1,19 +1,10 @@
-"""Chats, their subscriptions and settings, admin broadcasts, and the counts /thongke shows."""
+"""Chats and their settings: registration, language, mode, schedule, pause, leaving, moving."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.core.messages import normalize_lang
-from bot.core.subscriptions import (
-    KEYWORD,
-    KINDS,
-    ChatSubscriptions,
-    Keyword,
-    SubscriptionRow,
-    subscriptions_of,
-)
 from storage.db import Database
 
 # paused_until for "paused until /tieptuc": 9999-12-31T23:59:59Z. A chat is paused while
@@ -45,16 +36,6 @@ class ChatRow:
 
     def is_paused(self, now: float) -> bool:
         return self.paused_until is not None and self.paused_until > now
-
-
-@dataclass(frozen=True)
-class BroadcastRow:
-    id: int
-    text: str
-    created_by: str
-    state: str  # 'draft' | 'queued' | 'cancelled'
-    created_at: float
-    queued_at: float | None
 
 
 _CHAT_COLUMNS = ", ".join(ChatRow.__dataclass_fields__)
@@ -109,11 +90,6 @@ async def get_chat(db: Database, messenger: str, chat_id: str) -> ChatRow | None
         f"SELECT {_CHAT_COLUMNS} FROM chats WHERE messenger = ? AND chat_id = ?",
         (messenger, str(chat_id)),
     )
-    return _chat(row) if row else None
-
-
-async def get_chat_by_ref(db: Database, chat_ref: int) -> ChatRow | None:
-    row = await db.fetchone(f"SELECT {_CHAT_COLUMNS} FROM chats WHERE id = ?", (chat_ref,))
     return _chat(row) if row else None
 
 
@@ -256,172 +232,3 @@ async def migrate_chat(
                     (now, old_ref),
                 )
     return await get_chat(db, messenger, new_chat_id)
-
-
-# ------------------------------------------------------------------------------ subscriptions
-
-
-def _stored(kind: str, value: str | Keyword) -> tuple[str, str, int]:
-    """(value, folded, accented) as stored for one subscription."""
-    if kind == KEYWORD:
-        if not isinstance(value, Keyword):
-            raise TypeError("keyword subscriptions take Keyword values (matching.make_keyword)")
-        return value.text, value.folded, int(value.accented)
-    return str(value), str(value), 0
-
-
-async def add_subscriptions(
-    db: Database, chat_ref: int, kind: str, values: Iterable[str | Keyword], now: float
-) -> list[str]:
-    """Subscribe to each value (duplicates ignored); return the values that were new."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown subscription kind {kind!r}")
-    added: list[str] = []
-    async with db.transaction() as conn:
-        for raw in values:
-            value, folded, accented = _stored(kind, raw)
-            cursor = await conn.execute(
-                """INSERT OR IGNORE INTO subscriptions
-                       (chat_ref, kind, value, folded, accented, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                (chat_ref, kind, value, folded, accented, now),
-            )
-            if cursor.rowcount:
-                added.append(value)
-    return added
-
-
-async def remove_subscriptions(
-    db: Database, chat_ref: int, kind: str, values: Iterable[str]
-) -> list[str]:
-    """Unsubscribe; return the values that were subscribed."""
-    removed: list[str] = []
-    async with db.transaction() as conn:
-        for value in values:
-            cursor = await conn.execute(
-                "DELETE FROM subscriptions WHERE chat_ref = ? AND kind = ? AND value = ?",
-                (chat_ref, kind, value),
-            )
-            if cursor.rowcount:
-                removed.append(value)
-    return removed
-
-
-async def clear_subscriptions(db: Database, chat_ref: int) -> int:
-    return await db.execute("DELETE FROM subscriptions WHERE chat_ref = ?", (chat_ref,))
-
-
-async def list_subscriptions(
-    db: Database, chat_ref: int, kind: str | None = None
-) -> list[SubscriptionRow]:
-    """A chat's subscriptions, oldest first within each kind."""
-    where, params = "chat_ref = ?", [chat_ref]
-    if kind is not None:
-        where += " AND kind = ?"
-        params.append(kind)
-    rows = await db.fetchall(
-        f"""SELECT chat_ref, kind, value, created_at, folded, accented FROM subscriptions
-            WHERE {where}
-            ORDER BY CASE kind WHEN 'province' THEN 0 WHEN 'topic' THEN 1 ELSE 2 END,
-                     created_at, rowid""",
-        params,
-    )
-    return [SubscriptionRow(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
-
-
-async def load_subscriptions(db: Database, chat_ref: int) -> ChatSubscriptions:
-    return subscriptions_of(await list_subscriptions(db, chat_ref))
-
-
-# ------------------------------------------------------------------------------ broadcasts
-
-
-async def create_broadcast(db: Database, text: str, created_by: str, now: float) -> int:
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "INSERT INTO broadcasts (text, created_by, created_at) VALUES (?, ?, ?)",
-            (text, str(created_by), now),
-        )
-        return cursor.lastrowid
-
-
-async def get_broadcast(db: Database, broadcast_id: int) -> BroadcastRow | None:
-    row = await db.fetchone(
-        "SELECT id, text, created_by, state, created_at, queued_at FROM broadcasts WHERE id = ?",
-        (broadcast_id,),
-    )
-    return BroadcastRow(**dict(row)) if row else None
-
-
-async def queue_broadcast(
-    db: Database, broadcast_id: int, payload: str, now: float
-) -> int | None:
-    """Queue a draft for every active chat (outbox kind 'broadcast', dedupe key
-    "broadcast:<id>:<chat_ref>"); return rows queued, or None when it was not a draft."""
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "UPDATE broadcasts SET state = 'queued', queued_at = ? WHERE id = ? AND state = 'draft'",
-            (now, broadcast_id),
-        )
-        if cursor.rowcount == 0:
-            return None
-        cursor = await conn.execute(
-            """INSERT OR IGNORE INTO outbox (chat_ref, kind, dedupe_key, payload, created_at)
-               SELECT id, 'broadcast', 'broadcast:' || ? || ':' || id, ?, ?
-               FROM chats WHERE active = 1""",
-            (broadcast_id, payload, now),
-        )
-        return cursor.rowcount
-
-
-async def cancel_broadcast(db: Database, broadcast_id: int) -> bool:
-    """Drop a draft; False when it was already queued or cancelled."""
-    changed = await db.execute(
-        "UPDATE broadcasts SET state = 'cancelled' WHERE id = ? AND state = 'draft'",
-        (broadcast_id,),
-    )
-    return changed > 0
-
-
-# ------------------------------------------------------------------------------ statistics
-
-
-@dataclass(frozen=True)
-class ChatCount:
-    messenger: str
-    active: int
-    total: int
-
-
-async def chat_counts(db: Database) -> list[ChatCount]:
-    rows = await db.fetchall(
-        """SELECT messenger, SUM(active) AS active, COUNT(*) AS total FROM chats
-           GROUP BY messenger ORDER BY messenger"""
-    )
-    return [ChatCount(r["messenger"], int(r["active"] or 0), int(r["total"])) for r in rows]
-
-
-async def subscription_counts(db: Database, kind: str, *, limit: int = 10) -> list[tuple[str, int]]:
-    """The most subscribed values of one kind among active chats."""
-    rows = await db.fetchall(
-        """SELECT s.value, COUNT(*) AS n FROM subscriptions s JOIN chats c ON c.id = s.chat_ref
-           WHERE s.kind = ? AND c.active = 1 GROUP BY s.value ORDER BY n DESC, s.value LIMIT ?""",
-        (kind, limit),
-    )
-    return [(r["value"], int(r["n"])) for r in rows]
-
-
-async def outbox_counts(db: Database) -> dict[str, int]:
-    """Outbox rows per state."""
-    rows = await db.fetchall("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
-    return {r["state"]: int(r["n"]) for r in rows}
-
-
-async def dead_reasons(db: Database, *, limit: int = 5) -> list[tuple[str, int]]:
-    """The commonest last_error of dead outbox rows."""
-    rows = await db.fetchall(
-        """SELECT COALESCE(last_error, '') AS reason, COUNT(*) AS n FROM outbox
-           WHERE state = 'dead' GROUP BY reason ORDER BY n DESC, reason LIMIT ?""",
-        (limit,),
-    )
-    return [(r["reason"], int(r["n"])) for r in rows]

@@ -18,8 +18,6 @@ import aiosqlite
 
 from storage.db import Database
 
-KINDS = ("items", "summary", "broadcast", "reply")
-
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
@@ -45,14 +43,6 @@ class Claimed:
     chat_kind: str
 
 
-def payload(text: str, *, buttons: Sequence[Sequence[dict[str, str]]] | None = None) -> dict:
-    """{"text", "parse_mode": "HTML", optional "buttons": [[{"text", "data"|"url"}]]}."""
-    data: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
-    if buttons:
-        data["buttons"] = [list(row) for row in buttons]
-    return data
-
-
 def items_key(chat_ref: int, item_ids: Iterable[str], part: int) -> str:
     digest = hashlib.sha1("\n".join(sorted(item_ids)).encode()).hexdigest()
     return f"items:{chat_ref}:{digest}:{part}"
@@ -62,8 +52,8 @@ def summary_key(chat_ref: int, iso_week: str, part: int) -> str:
     return f"summary:{chat_ref}:{iso_week}:{part}"
 
 
-def broadcast_key(broadcast_id: int, chat_ref: int) -> str:
-    return f"broadcast:{broadcast_id}:{chat_ref}"
+def broadcast_key(broadcast_id: int, chat_ref: int, part: int) -> str:
+    return f"broadcast:{broadcast_id}:{chat_ref}:{part}"
 
 
 def _dumps(data: dict) -> str:
@@ -93,15 +83,6 @@ async def enqueue_in(
         [(m.chat_ref, m.kind, m.dedupe_key, encoded(m.payload), now, now) for m in messages],
     )
     return conn.total_changes - before
-
-
-async def enqueue(db: Database, messages: Iterable[NewMessage], *, now: float) -> int:
-    """Queue messages in their own transaction; return how many were new."""
-    messages = list(messages)
-    if not messages:
-        return 0
-    async with db.transaction() as conn:
-        return await enqueue_in(conn, messages, now=now)
 
 
 async def mark_summary_in(
@@ -295,11 +276,6 @@ async def rows(db: Database, *, chat_ref: int | None = None, state: str | None =
 
 
 async def counts(db: Database) -> dict[str, int]:
-    """Rows per state."""
+    """Rows per state (/thongke, `diemtin status`)."""
     found = await db.fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
     return {r[0]: r[1] for r in found}
-
-
-async def unfinished(db: Database) -> int:
-    """Rows still to send (pending or claimed)."""
-    return int(await db.scalar("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')"))

@@ -32,10 +32,18 @@ async def active_subscriptions(db: Database) -> list[SubscriptionRow]:
     return [SubscriptionRow(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
 
-async def chat_langs(db: Database) -> dict[int, str]:
-    """Language of every active chat."""
-    rows = await db.fetchall("SELECT id, lang FROM chats WHERE active = 1")
-    return {r[0]: r[1] for r in rows}
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who reads a chat's messages, as far as preparing them goes."""
+
+    lang: str
+    messenger: str
+
+
+async def chat_audiences(db: Database) -> dict[int, Audience]:
+    """Language and messenger of every active chat."""
+    rows = await db.fetchall("SELECT id, lang, messenger FROM chats WHERE active = 1")
+    return {r[0]: Audience(r[1], r[2]) for r in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +52,7 @@ class SummaryChat:
 
     id: int
     lang: str
+    messenger: str
     weekly_day: int | None
     weekly_time: str | None
     weekly_empty: bool
@@ -63,14 +72,14 @@ async def summary_chats(db: Database, *, chat_ref: int | None = None) -> list[Su
         where += " AND id = ?"
         params.append(chat_ref)
     rows = await db.fetchall(
-        f"""SELECT id, lang, weekly_day, weekly_time, weekly_empty, paused_until,
+        f"""SELECT id, lang, messenger, weekly_day, weekly_time, weekly_empty, paused_until,
                    last_summary_at, last_summary_key, created_at
             FROM chats WHERE {where} ORDER BY id""",
         params,
     )
     return [
         SummaryChat(
-            r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7], r[8]
+            r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], r[9]
         )
         for r in rows
     ]

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.config import Config, parse_config
 from bot.core.models import TaggedItem
+from bot.delivery.packing import render_reply
+from bot.delivery.profile import Limits
+from bot.messengers.registry import profiles
+from bot.messengers.telegram.profile import telegram_profile
 from bot.vietnamese.gazetteer import default_gazetteer
 from bot.vietnamese.topics import default_topics
-from handlers.types import Incoming, Reply, Services
+from handlers.types import Button, Incoming, Reply, Services
 from storage.db import Database
 from tests.fake_telegram import fake_telegram  # noqa: F401  (pytest fixture)
+from tests.fake_telegram import html_to_text, utf16_len
 from tests.feedserver import feed_server  # noqa: F401  (pytest fixture)
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC: a Tuesday
@@ -58,12 +64,14 @@ def make_config(tmp_path=None) -> Config:
 
 @pytest.fixture
 def services(db: Database, clock: Clock, tmp_path) -> Services:
+    config = make_config(tmp_path)
     return Services(
         db=db,
-        config=make_config(tmp_path),
+        config=config,
         gazetteer=default_gazetteer(),
         topics=default_topics(),
         clock=clock,
+        profiles=profiles(config),
     )
 
 
@@ -120,26 +128,28 @@ _MARKUP = re.compile(
     r"<(?P<close>/?)(?P<tag>[a-z]+)(?P<attrs>(?: [a-z]+=\"[^\"<>]*\")*)>"
     r"|&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);"
 )
+TELEGRAM = telegram_profile(Limits(30, 1, 3, 20))
 
 
-def assert_well_formed(reply: Reply) -> None:
-    """What Telegram would accept: limits, allowed and balanced tags, escaped text."""
+@dataclass(frozen=True)
+class Shown:
+    """A reply as a Telegram user gets it: its messages' HTML joined, and its buttons."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...]
+    edit: bool
+    notice: str | None
+    reply: Reply
+
+
+def shown(reply: Reply, profile=TELEGRAM) -> Shown:
+    """Render a handler's reply the way the messenger's profile does, and check it."""
     assert isinstance(reply, Reply)
-    assert reply.text.strip(), "empty reply"
-    assert len(reply.text) <= 4096, f"reply of {len(reply.text)} characters"
-    stack: list[str] = []
-    for match in _MARKUP.finditer(reply.text):
-        tag = match.group("tag")
-        if tag is None:
-            continue
-        assert tag in _ALLOWED_TAGS, f"tag <{tag}> in {reply.text!r}"
-        if match.group("close"):
-            assert stack and stack.pop() == tag, f"unbalanced </{tag}> in {reply.text!r}"
-        else:
-            stack.append(tag)
-    assert not stack, f"unclosed {stack} in {reply.text!r}"
-    leftover = _MARKUP.sub("", reply.text)
-    assert not set("<>&") & set(leftover), f"unescaped markup in {reply.text!r}"
+    assert str(reply.text).strip(), "empty reply"
+    payloads = render_reply(reply, profile, reply.lang)
+    text = "\n".join(p["text"] for p in payloads)
+    for payload in payloads:
+        assert_well_formed(payload["text"])
     for row in reply.buttons:
         for btn in row:
             assert btn.text, "button without a label"
@@ -147,6 +157,26 @@ def assert_well_formed(reply: Reply) -> None:
             assert len(btn.data.encode("utf-8")) <= 64, f"button data {btn.data!r} over 64 bytes"
     if reply.notice is not None:
         assert 0 < len(reply.notice) <= 200  # answerCallbackQuery's limit; plain text
+    return Shown(text, reply.buttons, reply.edit, reply.notice, reply)
+
+
+def assert_well_formed(text: str) -> None:
+    """What Telegram would accept: limits, allowed and balanced tags, escaped text."""
+    assert text.strip(), "empty message"
+    assert utf16_len(html_to_text(text)) <= 4096, f"message of {len(text)} characters"
+    stack: list[str] = []
+    for match in _MARKUP.finditer(text):
+        tag = match.group("tag")
+        if tag is None:
+            continue
+        assert tag in _ALLOWED_TAGS, f"tag <{tag}> in {text!r}"
+        if match.group("close"):
+            assert stack and stack.pop() == tag, f"unbalanced </{tag}> in {text!r}"
+        else:
+            stack.append(tag)
+    assert not stack, f"unclosed {stack} in {text!r}"
+    leftover = _MARKUP.sub("", text)
+    assert not set("<>&") & set(leftover), f"unescaped markup in {text!r}"
 
 
 class ChatDriver:
@@ -191,21 +221,17 @@ class ChatDriver:
             can_manage=can_manage,
         )
 
-    async def send(self, text: str, *, user_id: str | None = None) -> list[Reply]:
+    async def send(self, text: str, *, user_id: str | None = None) -> list[Shown]:
         from handlers.router import dispatch
 
         replies = await dispatch(self.services, self.incoming(text, user_id=user_id))
-        for reply in replies:
-            assert_well_formed(reply)
-        return replies
+        return [shown(reply) for reply in replies]
 
-    async def press(self, data: str, *, user_id: str | None = None) -> list[Reply]:
+    async def press(self, data: str, *, user_id: str | None = None) -> list[Shown]:
         from handlers.router import dispatch
 
         replies = await dispatch(self.services, self.incoming(data, button=True, user_id=user_id))
-        for reply in replies:
-            assert_well_formed(reply)
-        return replies
+        return [shown(reply) for reply in replies]
 
     async def text(self, message: str) -> str:
         """The text of the single reply to a message."""
@@ -214,7 +240,8 @@ class ChatDriver:
         return replies[0].text
 
     async def subscriptions(self) -> set[tuple[str, str]]:
-        from storage.chats import get_chat, list_subscriptions
+        from storage.chats import get_chat
+        from storage.subscriptions import list_subscriptions
 
         chat = await get_chat(self.services.db, self.messenger, self.chat_id)
         if chat is None:
@@ -227,11 +254,11 @@ class ChatDriver:
         return await get_chat(self.services.db, self.messenger, self.chat_id)
 
 
-def button_data(replies: Sequence[Reply]) -> list[str]:
+def button_data(replies: Sequence[Shown]) -> list[str]:
     return [b.data for r in replies for row in r.buttons for b in row]
 
 
-def button_texts(replies: Sequence[Reply]) -> list[str]:
+def button_texts(replies: Sequence[Shown]) -> list[str]:
     return [b.text for r in replies for row in r.buttons for b in row]
 
 

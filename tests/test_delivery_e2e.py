@@ -29,7 +29,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.intake.sourcefile import entries_from_bytes
 from bot.intake.tagging import tag_entries
 from bot.messengers.telegram.aiohttp_request import AiohttpRequest
-from storage import chats, outbox
+from storage import chats, outbox, subscriptions
 from storage.db import Database
 from storage.outbox import NewMessage
 from tests.conftest import make_item
@@ -86,7 +86,7 @@ async def add_chat(services, chat_id: int, *provinces: str, kind: str | None = N
     now = services.clock() - 60
     row = await chats.ensure_chat(services.db, "telegram", str(chat_id), kind, "", lang, now)
     if provinces:
-        await chats.add_subscriptions(services.db, row.id, "province", list(provinces), now)
+        await subscriptions.add_subscriptions(services.db, row.id, "province", list(provinces), now)
     return row
 
 

@@ -48,7 +48,7 @@ async def test_stats(admin, talk, services, store_items):
     assert "telegram 2/2" in text
     assert "Huế 2" in text and "Lâm Đồng 1" in text and "Chuyển đổi số 1" in text
     assert "Tin 7 ngày qua: 1" in text
-    assert "dead 1" in text and "Forbidden: bot was blocked" in text
+    assert "lỗi 1" in text and "chờ gửi 0" in text and "Forbidden: bot was blocked" in text
     assert "1 lỗi" in text and "HTTP 500 &lt;oops&gt;" in text
 
 
@@ -71,9 +71,9 @@ async def test_broadcast_confirm_queues_outbox_rows(admin, talk, services):
     rows = await services.db.fetchall("SELECT chat_ref, kind, dedupe_key, payload FROM outbox")
     assert len(rows) == 3 and {r["kind"] for r in rows} == {"broadcast"}
     bid = send.split()[1]
-    assert {r["dedupe_key"] for r in rows} == {f"broadcast:{bid}:{r['chat_ref']}" for r in rows}
+    assert {r["dedupe_key"] for r in rows} == {f"broadcast:{bid}:{r['chat_ref']}:0" for r in rows}
     payload = json.loads(rows[0]["payload"])
-    assert payload == {"text": "Bảo trì &lt;b&gt;tối nay&lt;/b&gt; &amp; mai", "parse_mode": "HTML"}
+    assert payload == {"text": "Bảo trì &lt;b&gt;tối nay&lt;/b&gt; &amp; mai", "format": "html"}
     # Pressing again queues nothing more.
     assert "đã được xử lý" in (await admin.press(send))[0].text
     assert await services.db.scalar("SELECT COUNT(*) FROM outbox") == 3
@@ -91,8 +91,9 @@ async def test_broadcast_cancel_and_usage(admin, services):
     assert "Không tìm thấy" in await admin.text("/guitin_gui abc")
 
 
-async def test_broadcast_too_long_after_escaping(admin):
-    assert "quá dài" in await admin.text("/guitin " + "&" * 900)
+async def test_broadcast_too_long(admin):
+    assert "quá dài" in await admin.text("/guitin " + "&" * 4001)
+    assert "quá dài" not in await admin.text("/guitin " + "&" * 900)
 
 
 async def test_feeds_add_list_remove(admin, services):
@@ -122,14 +123,14 @@ async def test_feed_poll_calls_the_poller(admin, services):
         polled.append(feed_id)
         return Report()
 
-    services.extra["poll_feed"] = poll_feed
+    services.poll_feed = poll_feed
     text = await admin.text("/nguon quet 1")
     assert polled == [1] and "12 mục, 3 mục mới" in text
 
     async def failing(feed_id):
         raise ConnectionError("secret-token-in-url")
 
-    services.extra["poll_feed"] = failing
+    services.poll_feed = failing
     text = await admin.text("/nguon quet 1")
     assert "thất bại" in text and "secret" not in text
     assert "Không tìm thấy nguồn" in await admin.text("/nguon quet 9")

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from bot.core import messages
 from bot.core.messages import catalogue, normalize_lang, t
+from handlers.admin import OUTBOX_STATES
 from handlers.router import ADMIN_COMMANDS, COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOGUES = ROOT / "bot" / "data" / "messages"
+CATALOGUES = ROOT / "bot" / "core" / "data" / "messages"
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 
 
@@ -40,21 +41,22 @@ def test_every_key_used_by_handlers_exists():
             for key in re.findall(r'"([a-z_]+\.[a-z_]+)"', source)
             if key.split(".")[0] in sections and not key.endswith("_")
         }
-        for name in re.findall(r'f"\{section\}\.([a-z_]+)"', source):
+        for name in re.findall(r'f"\{kind\}\.([a-z_]+)"', source):
             used |= {f"province.{name}", f"topic.{name}"}
         if re.search(r'f"commands\.\{', source):
             used |= {f"commands.{c.name}" for c in COMMANDS + ADMIN_COMMANDS}
     used |= {"menu.mode_switch_tucthi", "menu.mode_switch_hangtuan"}
+    used |= {f"stats.state_{state}" for state in OUTBOX_STATES}
     assert len(used) > 100
     assert sorted(k for k in used if k not in known) == []
 
 
 def test_lookup_falls_back_to_vietnamese_then_key():
-    assert t("en", "common.error") == "Something went wrong, please try again."
-    assert t("fr", "common.error") == "Đã có lỗi, vui lòng thử lại."
-    assert t("vi", "no.such_key") == "no.such_key"
-    assert t("vi", "remove.cleared", n=3) == "✅ Đã bỏ tất cả (3 đăng ký)."
-    assert "{n}" in t("vi", "remove.cleared")  # a missing value stays visible, no error
+    assert str(t("en", "common.error")) == "Something went wrong, please try again."
+    assert str(t("fr", "common.error")) == "Đã có lỗi, vui lòng thử lại."
+    assert str(t("vi", "no.such_key")) == "no.such_key"
+    assert str(t("vi", "remove.cleared", n=3)) == "✅ Đã bỏ tất cả (3 đăng ký)."
+    assert "{n}" in str(t("vi", "remove.cleared"))  # a missing value stays visible, no error
 
 
 def test_missing_english_key_uses_vietnamese(monkeypatch):

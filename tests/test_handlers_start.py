@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.router import chat_joined
-from tests.conftest import ADMIN_ID, assert_well_formed, button_data
+from tests.conftest import ADMIN_ID, button_data, shown
 
 
 async def test_start_registers_and_shows_menu(user):
@@ -58,9 +58,7 @@ async def test_help_lists_commands_and_admin_part(user, talk):
 
 async def test_chat_joined_registers_group_and_greets(services, talk):
     group = talk("-503", kind="supergroup")
-    replies = await chat_joined(services, group.incoming(""))
-    for reply in replies:
-        assert_well_formed(reply)
+    replies = [shown(r) for r in await chat_joined(services, group.incoming(""))]
     assert "Chào cả nhóm" in replies[0].text
     chat = await group.chat()
     assert chat.kind == "supergroup" and chat.title == "Nhóm thử" and chat.active
@@ -68,5 +66,5 @@ async def test_chat_joined_registers_group_and_greets(services, talk):
 
 async def test_chat_joined_in_english(services, talk):
     chat = talk("504", lang="en")
-    replies = await chat_joined(services, chat.incoming(""))
+    replies = [shown(r) for r in await chat_joined(services, chat.incoming(""))]
     assert "Hello" in replies[0].text

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.subscribe import MAX_KEYWORDS, keyword_token
+from handlers.keywords import MAX_KEYWORDS
+from handlers.removal import keyword_token
 from tests.conftest import button_data, button_texts
 
 # ----------------------------------------------------------------------------- /tinh

@@ -8,7 +8,7 @@ from bot.config import DeliveryConfig
 from bot.delivery.instant import match_new_items, queue_instant
 from bot.delivery.matching import RecipientIndex, make_keyword
 from bot.delivery.pacing import Pacer
-from storage import chats, outbox
+from storage import chats, outbox, subscriptions
 from storage import items as item_store
 from storage.outbox import NewMessage
 from storage.subscribers import instant_subscriptions
@@ -30,7 +30,7 @@ async def chat(services, chat_id: str, *subs: tuple[str, str], kind: str = "priv
     row = await chats.ensure_chat(services.db, "telegram", chat_id, kind, "", lang, now)
     for sub_kind, value in subs:
         stored = make_keyword(value) if sub_kind == "keyword" else value
-        await chats.add_subscriptions(services.db, row.id, sub_kind, [stored], now)
+        await subscriptions.add_subscriptions(services.db, row.id, sub_kind, [stored], now)
     return row
 
 

@@ -11,7 +11,7 @@ from bot.core import messages
 from bot.messengers.telegram.adapter import TelegramAdapter, file_url_for
 from handlers import router
 from handlers.types import Services
-from storage import chats
+from storage import chats, subscriptions
 from tests.conftest import ADMIN_ID, make_item
 from tests.fake_telegram import FakeTelegram, Message
 
@@ -81,7 +81,7 @@ class Session:
         chat = await self.row(chat_id)
         if chat is None:
             return set()
-        return {(s.kind, s.value) for s in await chats.list_subscriptions(self.tg.services.db, chat.id)}
+        return {(s.kind, s.value) for s in await subscriptions.list_subscriptions(self.tg.services.db, chat.id)}
 
     async def row(self, chat_id: int | None = None):
         return await chats.get_chat(self.tg.services.db, "telegram", str(chat_id if chat_id is not None else self.chat_id))

@@ -11,7 +11,7 @@ from bot.core.models import Period
 from bot.delivery.render import html_to_terminal
 from bot.delivery.weekly import iso_week_key, latest_slot, queue_due_summaries, schedule_weekly
 from bot.vietnamese.weekday import WeeklySlot
-from storage import chats, outbox
+from storage import chats, outbox, subscriptions
 from tests.conftest import make_item
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -35,7 +35,7 @@ def item(title: str, province: str, topic: str, n: int):
 async def subscribe(services, chat_id: str, province: str | None = "lam-dong", *, lang: str = "vi", since: float = LONG_AGO):
     row = await chats.ensure_chat(services.db, "telegram", chat_id, "private", "", lang, since)
     if province:
-        await chats.add_subscriptions(services.db, row.id, "province", [province], since)
+        await subscriptions.add_subscriptions(services.db, row.id, "province", [province], since)
     return row
 
 
@@ -109,7 +109,7 @@ async def test_paused_empty_new_and_unsubscribed_chats(services, store_items, cl
     empty = await subscribe(services, "3", "ha-noi", lang="en")
     bare = await subscribe(services, "4", None)
     newcomer = await chats.ensure_chat(services.db, "telegram", "5", "private", "", "vi", MON + 60)
-    await chats.add_subscriptions(services.db, newcomer.id, "province", ["lam-dong"], MON + 60)
+    await subscriptions.add_subscriptions(services.db, newcomer.id, "province", ["lam-dong"], MON + 60)
     clock.now = at(2022, 5, 14)
     await store_items(item("Lâm Đồng: tin", "lam-dong", "chuyen-doi-so", 1))
 

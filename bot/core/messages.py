@@ -2,7 +2,8 @@
 
 Catalogues live in ``bot/core/data/messages/<lang>.toml``; a TOML table ``[province]`` with a key
 ``added`` is the text ``t(lang, "province.added")``. Placeholders use ``str.format`` syntax and
-are filled as given: escape user- or feed-derived values (``html.escape``) before passing them.
+are filled as plain text (or as ``Text`` built in code): values are never markup, so nothing
+needs escaping here; each messenger's formatter escapes what it must.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import tomllib
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from bot.core.text import TemplateError, Text, fill
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +52,7 @@ def normalize_lang(lang: str | None) -> str:
     return "en" if code.startswith("en") else DEFAULT_LANG
 
 
-class _KeepMissing(dict):
-    def __missing__(self, name: str) -> str:
-        return "{" + name + "}"
-
-
-def t(lang: str | None, key: str, **kw: Any) -> str:
+def t(lang: str | None, key: str, **kw: Any) -> Text:
     """The text for ``key`` in ``lang`` (falling back to Vietnamese, then to the key itself)."""
     code = lang if lang in LANGS else normalize_lang(lang)
     text = catalogue(code).get(key)
@@ -62,9 +60,14 @@ def t(lang: str | None, key: str, **kw: Any) -> str:
         text = catalogue(DEFAULT_LANG).get(key)
     if text is None:
         log.warning("missing message %r", key)
-        return key
+        return Text.of(key)
     try:
-        return text.format_map(_KeepMissing(kw))
-    except (ValueError, IndexError, AttributeError):  # a broken placeholder must not break a reply
+        return fill(text, kw)
+    except TemplateError:  # a broken catalogue entry must not break a reply
         log.warning("cannot format message %r", key)
-        return text
+        return Text.of(text)
+
+
+def plain(lang: str | None, key: str, **kw: Any) -> str:
+    """``t`` as plain text, for what shows no marks: button labels, notices, command menus."""
+    return str(t(lang, key, **kw))

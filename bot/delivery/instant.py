@@ -6,22 +6,26 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from bot.core.messages import t
 from bot.core.models import TaggedItem
+from bot.delivery.documents import push_document
 from bot.delivery.matching import RecipientIndex, item_keys
-from bot.delivery.render import MAX_MESSAGE_UTF16, render_items, telegram_length
+from bot.delivery.packing import render_document
+from bot.delivery.profile import Profile
 from storage import items as item_store
 from storage import outbox
 from storage.db import Database
 from storage.outbox import NewMessage
+from storage.subscribers import Audience
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.vietnamese.gazetteer import Gazetteer
-    from bot.vietnamese.topics import Topics
 
 log = logging.getLogger(__name__)
 
-MAX_INSTANT_ITEMS = 30  # per chat and batch; the rest as "… and N more — /moinhat"
+
+def profile_for(profiles: Mapping[str, Profile], messenger: str) -> Profile:
+    """The chat's messenger's profile (the first one known, for a messenger not configured)."""
+    return profiles.get(messenger) or next(iter(profiles.values()))
 
 
 async def queue_instant(
@@ -30,9 +34,9 @@ async def queue_instant(
     items: Sequence[TaggedItem],
     *,
     gazetteer: Gazetteer,
-    topics: Topics,
+    profiles: Mapping[str, Profile],
     now: float,
-    langs: Mapping[int, str] | None = None,
+    audiences: Mapping[int, Audience] | None = None,
 ) -> int:
     """Queue the pushes for newly stored items and mark them matched, in one transaction.
 
@@ -46,21 +50,21 @@ async def queue_instant(
         keys = item_keys(item) if index.has_keywords else None
         for chat in index.recipients(item, keys):
             per_chat.setdefault(chat, []).append(item)
-    if langs is None and per_chat:
-        from storage.subscribers import chat_langs
+    if audiences is None and per_chat:
+        from storage.subscribers import chat_audiences
 
-        langs = await chat_langs(db)
-    rendered: dict[tuple[str, tuple[str, ...]], list[dict]] = {}
+        audiences = await chat_audiences(db)
+    rendered: dict[tuple[str, str, tuple[str, ...]], list[dict]] = {}
     blocks: dict = {}
     messages: list[NewMessage] = []
     for chat, chat_items in per_chat.items():
-        lang = (langs or {}).get(chat, "vi")
+        audience = (audiences or {}).get(chat) or Audience("vi", "telegram")
         ids = tuple(i.item_id for i in chat_items)
-        key = (lang, ids)
+        key = (audience.messenger, audience.lang, ids)
         payloads = rendered.get(key)
         if payloads is None:
-            texts = render_push(chat_items, lang=lang, gazetteer=gazetteer, topics=topics, cache=blocks)
-            payloads = [outbox.payload(text) for text in texts]
+            document = push_document(chat_items, lang=audience.lang, gazetteer=gazetteer, cache=blocks)
+            payloads = render_document(document, profile_for(profiles, audience.messenger))
             rendered[key] = payloads
         for part, data in enumerate(payloads):
             messages.append(NewMessage(chat, "items", outbox.items_key(chat, ids, part), data))
@@ -72,29 +76,13 @@ async def queue_instant(
     return queued
 
 
-def render_push(
-    items: Sequence[TaggedItem],
-    *,
-    lang: str,
-    gazetteer: Gazetteer,
-    topics: Topics,
-    cache: dict | None = None,
-) -> list[str]:
-    """The instant push of some items to one chat, as message texts."""
-    shown = list(items[:MAX_INSTANT_ITEMS])
-    header = t(lang, "delivery.instant_header", n=len(items))
-    texts = render_items(shown, lang=lang, gazetteer=gazetteer, topics=topics, header=header, cache=cache)
-    if len(items) > len(shown):
-        more = t(lang, "delivery.more", n=len(items) - len(shown))
-        if telegram_length(texts[-1]) + telegram_length(more) + 2 <= MAX_MESSAGE_UTF16:
-            texts[-1] += "\n\n" + more
-        else:
-            texts.append(more)
-    return texts
-
-
 async def match_new_items(
-    db: Database, *, gazetteer: Gazetteer, topics: Topics, now: float, batch: int = 2000
+    db: Database,
+    *,
+    gazetteer: Gazetteer,
+    profiles: Mapping[str, Profile],
+    now: float,
+    batch: int = 2000,
 ) -> int:
     """Queue pushes for every stored item not yet matched (just stored, or left by a crash)."""
     from storage.subscribers import instant_subscriptions
@@ -105,6 +93,6 @@ async def match_new_items(
         if not items:
             return total
         index = RecipientIndex(await instant_subscriptions(db, now=now))
-        total += await queue_instant(db, index, items, gazetteer=gazetteer, topics=topics, now=now)
+        total += await queue_instant(db, index, items, gazetteer=gazetteer, profiles=profiles, now=now)
         if len(items) < batch:
             return total

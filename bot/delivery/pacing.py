@@ -1,9 +1,10 @@
-"""Our own flood control: token buckets for the whole bot, each private chat and each group.
+"""Our own flood control: token buckets for one messenger, each private chat and each group.
 
-python-telegram-bot's AIORateLimiter does not pace private chats and re-raises RetryAfter, so
-the delivery worker paces itself: at most ``global_per_second`` overall, ``private_per_second``
-per private chat (a small burst allowed) and ``group_per_minute`` per group or channel, plus a
-pause of all sending when Telegram answers 429 anyway.
+Each messenger has its own pacer with its own limits (its profile's ``Limits``): at most
+``global_per_second`` overall, ``private_per_second`` per private chat (a small burst allowed)
+and ``group_per_minute`` per group or channel, plus a pause of all sending to that messenger
+when it answers 429 anyway — a 429 from one messenger never pauses another.
+(python-telegram-bot's AIORateLimiter does not pace private chats and re-raises RetryAfter.)
 
 Telegram measures when a request *arrives*; we measure when it leaves. To absorb network
 jitter, a chat's bucket keeps one token of the configured burst in reserve, and the global
@@ -13,9 +14,9 @@ bucket allows a burst of a fifth of a second's worth only.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
-from bot.config import DeliveryConfig
+from bot.delivery.profile import Limits
 
 PRIVATE = "private"
 
@@ -51,32 +52,32 @@ class TokenBucket:
 class Pacer:
     """When may the next message to a chat leave? ``clock`` is monotonic seconds."""
 
-    def __init__(self, config: DeliveryConfig, clock: Callable[[], float] = time.monotonic) -> None:
-        self.config = config
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
         self.clock = clock
         now = clock()
-        rate = config.global_per_second
+        rate = limits.global_per_second
         self._global = TokenBucket(rate, max(1.0, rate / 5), now)
-        self._chats: dict[int, TokenBucket] = {}
-        self._throttled: dict[int, float] = {}  # chat → when its bucket has a token again
+        self._chats: dict[Hashable, TokenBucket] = {}
+        self._throttled: dict[Hashable, float] = {}  # chat → when its bucket has a token again
         self.paused_until = 0.0
         self._last_prune = now
 
-    def _bucket(self, chat_ref: int, chat_kind: str, now: float) -> TokenBucket:
-        bucket = self._chats.get(chat_ref)
+    def _bucket(self, chat: Hashable, chat_kind: str, now: float) -> TokenBucket:
+        bucket = self._chats.get(chat)
         if bucket is None:
-            burst = max(1, self.config.private_burst - 1)
+            burst = max(1, self.limits.private_burst - 1)
             if chat_kind == PRIVATE:
-                bucket = TokenBucket(self.config.private_per_second, burst, now)
+                bucket = TokenBucket(self.limits.private_per_second, burst, now)
             else:
-                bucket = TokenBucket(self.config.group_per_minute / 60.0, burst, now)
-            self._chats[chat_ref] = bucket
+                bucket = TokenBucket(self.limits.group_per_minute / 60.0, burst, now)
+            self._chats[chat] = bucket
         return bucket
 
-    def chat_ready_at(self, chat_ref: int, chat_kind: str, now: float | None = None) -> float:
+    def chat_ready_at(self, chat: Hashable, chat_kind: str, now: float | None = None) -> float:
         """When the chat's own limit allows its next message (ignoring the global one)."""
         now = self.clock() if now is None else now
-        bucket = self._chats.get(chat_ref)
+        bucket = self._chats.get(chat)
         return now if bucket is None else bucket.ready_at(now)
 
     def global_ready_at(self, now: float | None = None) -> float:
@@ -84,22 +85,22 @@ class Pacer:
         now = self.clock() if now is None else now
         return max(self.paused_until, self._global.ready_at(now))
 
-    def take(self, chat_ref: int, chat_kind: str, now: float | None = None) -> None:
+    def take(self, chat: Hashable, chat_kind: str, now: float | None = None) -> None:
         """One message leaves now."""
         now = self.clock() if now is None else now
         self._global.take(now)
-        bucket = self._bucket(chat_ref, chat_kind, now)
+        bucket = self._bucket(chat, chat_kind, now)
         bucket.take(now)
         ready = bucket.ready_at(now)
         if ready > now:
-            self._throttled[chat_ref] = ready
+            self._throttled[chat] = ready
 
     def pause(self, seconds: float, now: float | None = None) -> None:
         """Telegram said 429 retry_after: nothing leaves for that long."""
         now = self.clock() if now is None else now
         self.paused_until = max(self.paused_until, now + seconds)
 
-    def throttled(self, now: float | None = None) -> list[int]:
+    def throttled(self, now: float | None = None) -> list[Hashable]:
         """Chats whose own limit does not allow a message now."""
         now = self.clock() if now is None else now
         self.prune(now)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time as _time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -19,11 +19,15 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.core.models import TaggedItem
+from bot.delivery.documents import summary_document
+from bot.delivery.instant import profile_for
 from bot.delivery.matching import RecipientIndex, item_keys
-from bot.delivery.render import render_summary
+from bot.delivery.packing import render_document
+from bot.delivery.profile import Profile
 from bot.vietnamese.weekday import WeeklySlot
 from storage import items as item_store
 from storage import outbox
+from storage.chats import ChatRow
 from storage.outbox import NewMessage
 from storage.subscribers import SummaryChat, active_subscriptions, summary_chats
 
@@ -46,7 +50,8 @@ def iso_week_key(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def chat_slot(chat: SummaryChat, default: WeeklySlot) -> WeeklySlot:
+def chat_slot(chat: SummaryChat | ChatRow, default: WeeklySlot) -> WeeklySlot:
+    """The chat's weekly summary slot, the configured default filling what it has not set."""
     day = chat.weekly_day if chat.weekly_day is not None else default.day
     hour, minute = default.hour, default.minute
     if chat.weekly_time:
@@ -74,6 +79,7 @@ async def queue_due_summaries(
     config: Config,
     gazetteer: Gazetteer,
     topics: Topics,
+    profiles: Mapping[str, Profile],
     force: bool = False,
     chat_ref: int | None = None,
 ) -> int:
@@ -145,14 +151,14 @@ async def queue_due_summaries(
                     datetime.fromtimestamp(since, config.timezone).date(),
                     datetime.fromtimestamp(now, config.timezone).date(),
                 )
-                cache_key = (chat.lang, tuple(i.item_id for i in chat_items), window)
+                cache_key = (chat.messenger, chat.lang, tuple(i.item_id for i in chat_items), window)
                 payloads = rendered.get(cache_key)
                 if payloads is None:
-                    texts = render_summary(
+                    document = summary_document(
                         chat_items, lang=chat.lang, gazetteer=gazetteer, topics=topics,
                         totals=totals, window=window,
                     )
-                    payloads = [outbox.payload(text) for text in texts]
+                    payloads = render_document(document, profile_for(profiles, chat.messenger))
                     rendered[cache_key] = payloads
                 for part, data in enumerate(payloads):
                     messages.append(NewMessage(chat.id, "summary", outbox.summary_key(chat.id, key, part), data))
@@ -172,6 +178,7 @@ def schedule_weekly(
     config: Config,
     gazetteer: Gazetteer,
     topics: Topics,
+    profiles: Mapping[str, Profile],
     clock: Callable[[], float] = _time.time,
     on_queued: Callable[[int], Any] | None = None,
 ) -> Any:
@@ -186,7 +193,9 @@ def schedule_weekly(
 
     async def tick() -> int:
         try:
-            queued = await queue_due_summaries(db, now=clock(), config=config, gazetteer=gazetteer, topics=topics)
+            queued = await queue_due_summaries(
+                db, now=clock(), config=config, gazetteer=gazetteer, topics=topics, profiles=profiles
+            )
         except Exception:  # noqa: BLE001 - next minute will try again
             log.exception("weekly: queueing summaries failed")
             return 0
@@ -210,11 +219,3 @@ def schedule_weekly(
     return scheduler.add_job(
         tick, "cron", second=0, id="weekly-summaries", replace_existing=True, **job_kwargs
     )
-
-
-def summary_preview(texts: Sequence[str]) -> str:
-    """Summary messages as one plain block (logs, the CLI)."""
-    from bot.delivery.render import html_to_terminal
-
-    return "\n\n".join(html_to_terminal(t) for t in texts)
-

@@ -1,13 +1,11 @@
-"""Delivery: the one worker draining the outbox.
+"""Delivery: the one worker that sends everything — queued pushes and command replies.
 
-The worker claims due rows, sends them with bounded concurrency through a ``Sender``, paces
-itself (bot.delivery.pacing) and records every outcome in the outbox. A slow or rate-limited chat never
-holds up the others: only chats whose own limit allows a message now get rows claimed.
-
-Senders (bot.delivery.senders) raise small error types, so the worker knows nothing of any messenger.
-
-    python -m bot.delivery.worker --db data/diemtin.sqlite3 --base-url http://127.0.0.1:8081/bot
-runs the worker alone (token in TELEGRAM_BOT_TOKEN) until SIGTERM/SIGINT.
+It claims due outbox rows, takes command replies (``reply``) and sends both with bounded
+concurrency through each messenger's ``Channel`` (its sender and its own pacer), replies first:
+nobody waits for an answer behind a fan-out. Every outcome goes through one mapping
+(bot.delivery.senders): 429 pauses that messenger, a blocked chat becomes inactive, a migrated
+group moves, network errors and 5xx retry with backoff. Only chats whose own limit allows a
+message now get rows claimed, so a slow chat never holds up the others.
 """
 
 from __future__ import annotations
@@ -19,70 +17,66 @@ import random
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from bot import eventloop
 from bot.config import DeliveryConfig
-from bot.delivery.senders import (
-    ChatGone,
-    ChatMoved,
-    RateLimited,
-    Rejected,
-    Sender,
-    TelegramSender,
-    Transient,
+from bot.delivery.channels import (
+    REPLY_BACKOFF_MAX_SECONDS,
+    REPLY_RETRY_SECONDS,
+    Channel,
+    ReplyJob,
+    ReplyQueue,
 )
+from bot.delivery.chat_changes import chat_gone, chat_moved
+from bot.delivery.recording import SentRecorder
+from bot.delivery.senders import ChatGone, ChatMoved, RateLimited, Rejected, Transient
 from storage import outbox
 from storage.db import Database
 from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
 
-
-# ----------------------------------------------------------------------------- the worker
+REPLY_DRAIN_SECONDS = 5.0  # at a stop, replies still waiting get this long to go out
+CLAIMS_PER_CHAT = 2  # rows of one chat claimed at a time: the rest wait in the outbox
+MAX_KNOWN_CHATS = 100_000  # (messenger, chat id) → chat_ref remembered for claiming
 
 
 class DeliveryWorker:
-    """The one outbox worker. ``await start()`` (recovers rows a crash left claimed),
-    ``wake()`` after queueing, ``await stop()`` to finish in-flight sends and release the rest.
-
-    ``sender``: one Sender for every chat, or {messenger: Sender}. ``clock``: Unix time, for
-    the outbox's timestamps and retry times; pacing uses the event loop's monotonic clock.
-    """
+    """``await start()`` (recovers rows a crash left claimed), ``wake()`` after queueing,
+    ``reply()`` for a command's answer, ``await stop()``. ``clock`` is Unix time (the outbox's
+    timestamps); pacing uses the monotonic clock."""
 
     def __init__(
         self,
-        sender: Sender | Mapping[str, Sender],
+        channels: Mapping[str, Channel],
         db: Database,
         config: DeliveryConfig,
         clock: Callable[[], float] = time.time,
         *,
         rng: random.Random | None = None,
     ) -> None:
-        from bot.delivery.pacing import Pacer
-
-        self.senders: dict[str, Sender] = (
-            dict(sender) if isinstance(sender, Mapping) else {"telegram": sender}
-        )
+        self.channels = dict(channels)
         self.db = db
         self.config = config
         self.clock = clock
         self.rng = rng or random.Random()
-        self.pacer = Pacer(config, time.monotonic)
         self.prefetch = max(4 * config.concurrency, 64)
+        self.replies = ReplyQueue()
         self._held: OrderedDict[int, deque[Claimed]] = OrderedDict()  # claimed, not yet sent
         self._held_count = 0
-        self._busy_chats: set[int] = set()  # a send to the chat is in flight
+        self._busy: set[tuple[str, str]] = set()  # (messenger, chat id) with a send in flight
+        self._ref_of: dict[tuple[str, str], int] = {}  # chats of rows claimed lately
         self._tasks: set[asyncio.Task] = set()
-        self._sent: list[tuple[int, str]] = []  # accepted, not yet recorded
+        self.recorder = SentRecorder(db, clock)
         self._event = asyncio.Event()  # something changed: new rows, a send finished, stop
         self._poll_now = True
-        self._sent_ready = asyncio.Event()
         self._stopping = False
+        self._claiming = True  # False while stopping: replies may still leave, rows not
         self._runner: asyncio.Task | None = None
-        self._recorder: asyncio.Task | None = None
         self._last_poll = float("-inf")
         self._logged_rejections: set[str] = set()
-        self.stats = {"sent": 0, "retried": 0, "dead": 0, "cancelled": 0, "rate_limited": 0}
+        self._counts = {"retried": 0, "dead": 0, "cancelled": 0, "rate_limited": 0,
+                      "replies": 0, "replies_dropped": 0}
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -91,22 +85,41 @@ class DeliveryWorker:
         if recovered:
             log.warning("delivery: %d messages were in flight at the last stop; sending again", recovered)
         self._stopping = False
+        self._claiming = True
         self._runner = asyncio.create_task(self._run(), name="delivery-worker")
-        self._recorder = asyncio.create_task(self._record_loop(), name="delivery-recorder")
+        self.recorder.start()
 
     def wake(self) -> None:
         """New rows were queued: look at the outbox now rather than at the next poll."""
         self._poll_now = True
         self._event.set()
 
+    def reply(self, messenger: str, chat_id: str, chat_kind: str, payloads: Sequence[dict[str, Any]]) -> None:
+        """Send a command's reply (its messages in order), ahead of queued pushes."""
+        deadline = self.clock() + REPLY_RETRY_SECONDS
+        for payload in payloads:
+            self.replies.add(ReplyJob(messenger, str(chat_id), chat_kind, payload, deadline))
+        self._event.set()
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counts since start: sent, retried, dead, cancelled, rate_limited, replies …"""
+        return {**self._counts, "sent": self.recorder.recorded}
+
     @property
     def running(self) -> bool:
         return self._runner is not None and not self._runner.done()
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Stop claiming; let in-flight sends finish (up to ``timeout``); unsent rows go back."""
+        """Stop claiming; let replies and in-flight sends finish (within ``timeout``); unsent
+        rows go back to the outbox."""
         if self._runner is None:
             return
+        self._claiming = False
+        self._event.set()
+        deadline = time.monotonic() + min(timeout, REPLY_DRAIN_SECONDS)
+        while (self.replies or self._tasks) and time.monotonic() < deadline and self.running:
+            await asyncio.sleep(0.02)
         self._stopping = True
         self._event.set()
         with contextlib.suppress(asyncio.CancelledError):
@@ -116,24 +129,22 @@ class DeliveryWorker:
             for task in pending:  # their rows stay 'sending': recovered (maybe resent) at start
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        self._sent_ready.set()
-        if self._recorder is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._recorder
-        await self._flush_sent()
+        if dropped := self.replies.clear():
+            log.warning("delivery: %d replies not sent before the stop", dropped)
+        await self.recorder.close()
         held = [row.id for rows in self._held.values() for row in rows]
         self._held.clear()
         self._held_count = 0
         await outbox.release(self.db, held)
-        self._runner = self._recorder = None
+        self._runner = None
 
     async def drain(self, timeout: float = 30.0) -> None:
-        """Wait until nothing is due and nothing is in flight (tests, the CLI)."""
+        """Wait until nothing is due and nothing is in flight (the demo, tests)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not self._tasks and not self._held_count and not self._sent:
+            if not self._tasks and not self._held_count and not self.recorder and not self.replies:
                 due = await outbox.due_candidates(
-                    self.db, now=self.clock(), messengers=list(self.senders), exclude_chats=(), limit=1
+                    self.db, now=self.clock(), messengers=list(self.channels), exclude_chats=(), limit=1
                 )
                 if not due:
                     return
@@ -161,7 +172,7 @@ class DeliveryWorker:
 
     def _poll_due(self, now: float) -> float:
         """Seconds until the outbox should be looked at again (0: now)."""
-        if self._held_count >= self.prefetch // 2:
+        if not self._claiming or self._held_count >= self.prefetch // 2:
             return float("inf")
         if self._poll_now:
             return 0.0
@@ -174,47 +185,79 @@ class DeliveryWorker:
             return
         self._poll_now = False
         self._last_poll = now
-        exclude = set(self._held) | self._busy_chats | set(self.pacer.throttled(now))
+        # Chats that cannot take a message now (held, in flight, throttled) get no rows claimed.
+        waiting = self._busy | {(n, c) for n, ch in self.channels.items() for c in ch.pacer.throttled(now)}
+        exclude = set(self._held) | {self._ref_of[k] for k in waiting if k in self._ref_of}
         want = self.prefetch - self._held_count
         limit = want * 2
         candidates = await outbox.due_candidates(
-            self.db, now=self.clock(), messengers=list(self.senders), exclude_chats=exclude, limit=limit
+            self.db, now=self.clock(), messengers=list(self.channels), exclude_chats=exclude, limit=limit
         )
         picked: list[int] = []
         inactive: list[int] = []
         per_chat: dict[int, int] = {}
-        burst = max(1, self.config.private_burst - 1)
         for row_id, chat_ref, active in candidates:
             if not active:
                 inactive.append(row_id)
-            elif per_chat.get(chat_ref, 0) < burst and len(picked) < want:
+            elif per_chat.get(chat_ref, 0) < CLAIMS_PER_CHAT and len(picked) < want:
                 per_chat[chat_ref] = per_chat.get(chat_ref, 0) + 1
                 picked.append(row_id)
         if inactive:
             await outbox.cancel(self.db, inactive, "chat inactive")
+        if len(self._ref_of) > MAX_KNOWN_CHATS:
+            self._ref_of.clear()
         for row in await outbox.claim(self.db, picked, now=self.clock()):
             self._held.setdefault(row.chat_ref, deque()).append(row)
             self._held_count += 1
+            self._ref_of[(row.messenger, row.chat_id)] = row.chat_ref
         if len(candidates) >= limit:
             self._poll_now = True  # more are waiting: look again as soon as there is room
 
+    def _ready(self, channel: Channel, chat_id: str, chat_kind: str, now: float) -> float:
+        """When this chat of this messenger may get its next message (≤ now: it may now)."""
+        return max(channel.pacer.global_ready_at(now), channel.pacer.chat_ready_at(chat_id, chat_kind, now))
+
+    def _start(self, channel: Channel, chat_id: str, chat_kind: str, now: float, send) -> None:
+        channel.pacer.take(chat_id, chat_kind, now)
+        self._busy.add((channel.name, chat_id))
+        task = asyncio.create_task(send)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _dispatch(self) -> float:
-        """Start sends for chats that may receive one now; return how long to wait."""
+        """Start sends for chats that may receive one now, replies first; return how long to wait."""
         now = time.monotonic()
         wait = min(self._poll_due(now), self.config.poll_interval_seconds)
-        for chat_ref in list(self._held):
+        waiting_replies: set[tuple[str, str]] = set()
+        for job in self.replies.heads():
+            waiting_replies.add(job.key)
+            channel = self.channels.get(job.messenger)
+            if channel is None:
+                self.replies.pop(job)
+                log.error("delivery: a reply for %s, which is not running; dropped", job.messenger)
+                continue
             if len(self._tasks) >= self.config.concurrency:
                 return wait  # a finishing send wakes the loop
-            if chat_ref in self._busy_chats:
+            if job.key in self._busy:
                 continue
-            global_at = self.pacer.global_ready_at(now)
-            if global_at > now:
-                return min(wait, global_at - now)
+            at = max(job.not_before, self._ready(channel, job.chat_id, job.chat_kind, now))
+            if at > now:
+                wait = min(wait, at - now)
+                continue
+            self.replies.pop(job)
+            self._start(channel, job.chat_id, job.chat_kind, now, self._send_reply(channel, job))
+        for chat_ref in list(self._held):
+            if len(self._tasks) >= self.config.concurrency:
+                return wait
             rows = self._held[chat_ref]
             row = rows[0]
-            chat_at = self.pacer.chat_ready_at(chat_ref, row.chat_kind, now)
-            if chat_at > now:
-                wait = min(wait, chat_at - now)
+            key = (row.messenger, row.chat_id)
+            if key in self._busy or key in waiting_replies:
+                continue
+            channel = self.channels[row.messenger]
+            at = self._ready(channel, row.chat_id, row.chat_kind, now)
+            if at > now:
+                wait = min(wait, at - now)
                 continue
             rows.popleft()
             self._held_count -= 1
@@ -222,46 +265,33 @@ class DeliveryWorker:
                 self._held.move_to_end(chat_ref)  # round robin between chats
             else:
                 del self._held[chat_ref]
-            self.pacer.take(chat_ref, row.chat_kind, now)
-            self._busy_chats.add(chat_ref)
-            task = asyncio.create_task(self._send(row))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start(channel, row.chat_id, row.chat_kind, now, self._send_row(channel, row))
         return wait
 
-    # ---------------------------------------------------------------- one send
+    # ---------------------------------------------------------------- one queued message
 
-    async def _send(self, row: Claimed) -> None:
-        sender = self.senders.get(row.messenger)
+    async def _send_row(self, channel: Channel, row: Claimed) -> None:
         try:
-            if sender is None:
-                raise Rejected(f"no sender for {row.messenger}")
-            message_id = await sender.send(row.chat_id, row.payload)
+            message_id = await channel.sender.send(row.chat_id, row.payload)
         except RateLimited as exc:
-            self.stats["rate_limited"] += 1
-            log.warning("delivery: 429 from %s, pausing all sending for %.0f s", row.messenger, exc.retry_after)
-            self.pacer.pause(exc.retry_after)
+            self._rate_limited(channel, exc)
             self._hold_again(row)
         except ChatMoved as exc:
-            await self._chat_moved(row, exc.new_chat_id)
+            await self._row_chat_moved(row, exc.new_chat_id)
         except ChatGone as exc:
-            await self._chat_gone(row, exc.reason, str(exc))
+            await self._chat_gone(row.messenger, row.chat_id, exc.reason, str(exc))
         except Rejected as exc:
-            reason = str(exc)
-            if reason not in self._logged_rejections:
-                self._logged_rejections.add(reason)
-                log.error("delivery: message %d to chat %d rejected: %s", row.id, row.chat_ref, reason)
-            self.stats["dead"] += 1
-            await outbox.mark_dead(self.db, row.id, attempts=row.attempts + 1, error=reason)
+            self._log_rejection(f"message {row.id} to chat {row.chat_ref}", str(exc))
+            self._counts["dead"] += 1
+            await outbox.mark_dead(self.db, row.id, attempts=row.attempts + 1, error=str(exc))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - Transient, or a bug in a sender: retry, bounded
-            await self._retry(row, exc)
+            await self._retry_row(row, exc)
         else:
-            self._sent.append((row.id, message_id))
-            self._sent_ready.set()
+            self.recorder.add(row.id, message_id)
         finally:
-            self._busy_chats.discard(row.chat_ref)
+            self._busy.discard((row.messenger, row.chat_id))
             self._event.set()
 
     def _hold_again(self, row: Claimed) -> None:
@@ -270,37 +300,20 @@ class DeliveryWorker:
         self._held.move_to_end(row.chat_ref, last=False)
         self._held_count += 1
 
-    async def _retry(self, row: Claimed, exc: Exception) -> None:
+    async def _retry_row(self, row: Claimed, exc: Exception) -> None:
         attempts = row.attempts + 1
-        reason = str(exc) if isinstance(exc, Transient) else f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, Transient):
-            log.exception("delivery: unexpected error sending message %d", row.id, exc_info=exc)
+        reason = _reason(exc)
         if attempts >= self.config.max_attempts:
-            self.stats["dead"] += 1
+            self._counts["dead"] += 1
             log.error("delivery: message %d to chat %d dead after %d attempts: %s", row.id, row.chat_ref, attempts, reason)
             await outbox.mark_dead(self.db, row.id, attempts=attempts, error=reason)
             return
-        delay = min(self.config.backoff_max_seconds, self.config.backoff_base_seconds * 2 ** (attempts - 1))
-        delay *= 0.5 + self.rng.random() / 2  # jitter: retries of many chats spread out
-        self.stats["retried"] += 1
+        delay = self._backoff(attempts, self.config.backoff_max_seconds)
+        self._counts["retried"] += 1
         log.info("delivery: message %d failed (%s); retry %d in %.1f s", row.id, reason, attempts, delay)
         await outbox.retry_later(self.db, row.id, attempts=attempts, next_attempt_at=self.clock() + delay, error=reason)
 
-    async def _chat_gone(self, row: Claimed, reason: str, detail: str) -> None:
-        from storage.chats import deactivate_chat
-
-        log.info("delivery: chat %d (%s) is gone: %s", row.chat_ref, row.messenger, detail)
-        dropped = self._held.pop(row.chat_ref, deque())
-        self._held_count -= len(dropped)
-        await deactivate_chat(self.db, row.messenger, row.chat_id, reason, self.clock())
-        cancelled = await outbox.cancel_chat(self.db, row.chat_ref, detail)
-        self.stats["cancelled"] += cancelled
-
-    async def _chat_moved(self, row: Claimed, new_chat_id: str) -> None:
-        from storage.chats import migrate_chat
-        from storage.subscribers import chat_ref_of
-
-        log.info("delivery: chat %s moved to %s", row.chat_id, new_chat_id)
+    async def _row_chat_moved(self, row: Claimed, new_chat_id: str) -> None:
         dropped = self._held.pop(row.chat_ref, deque())
         self._held_count -= len(dropped)
         if row.attempts + 1 >= self.config.max_attempts:  # a chat that keeps moving: give up
@@ -310,91 +323,78 @@ class DeliveryWorker:
         # The chat stays busy (no claims for it) until this returns. Sent again with the new id
         # at a later claim; the attempt counts, so a chat bouncing between ids cannot loop.
         await outbox.release(self.db, [row.id, *(r.id for r in dropped)], attempted=[row.id])
-        existing = await chat_ref_of(self.db, row.messenger, new_chat_id)
-        if existing is not None and existing != row.chat_ref:
-            await outbox.move_chat(self.db, row.chat_ref, existing)  # before the merge cancels them
-        await migrate_chat(self.db, row.messenger, row.chat_id, new_chat_id, self.clock())
+        await self._move_chat(row.messenger, row.chat_id, new_chat_id)
 
-    # ---------------------------------------------------------------- recording
+    # ---------------------------------------------------------------- one reply
 
-    async def _record_loop(self) -> None:
-        """Record accepted messages in batches: whatever arrived while the last write ran."""
-        while True:
-            await self._sent_ready.wait()
-            self._sent_ready.clear()
-            try:
-                await self._flush_sent()
-            except Exception:  # noqa: BLE001 - keep them for the next flush
-                log.exception("delivery: recording sent messages failed")
-                await asyncio.sleep(0.5)
-                self._sent_ready.set()
-            if self._stopping and not self._tasks:
-                return
-
-    async def _flush_sent(self) -> None:
-        if not self._sent:
-            return
-        batch, self._sent = self._sent, []
+    async def _send_reply(self, channel: Channel, job: ReplyJob) -> None:
         try:
-            await outbox.mark_sent(self.db, batch, now=self.clock())
-        except BaseException:
-            self._sent = batch + self._sent
+            await channel.sender.send(job.chat_id, job.payload)
+        except RateLimited as exc:
+            self._rate_limited(channel, exc)
+            self.replies.add(job, first=True)
+        except ChatMoved as exc:
+            await self._move_chat(job.messenger, job.chat_id, exc.new_chat_id)
+            job.chat_id = exc.new_chat_id
+            self.replies.add(job, first=True)
+        except ChatGone as exc:
+            self._counts["replies_dropped"] += 1 + self.replies.drop_chat(job.key)
+            await self._chat_gone(job.messenger, job.chat_id, exc.reason, str(exc))
+        except Rejected as exc:
+            self._counts["replies_dropped"] += 1
+            self._log_rejection(f"a reply to {job.messenger} chat {job.chat_id}", str(exc))
+        except asyncio.CancelledError:
             raise
-        self.stats["sent"] += len(batch)
+        except Exception as exc:  # noqa: BLE001 - Transient, or a bug in a sender: retry
+            self._retry_reply(job, exc)
+        else:
+            self._counts["replies"] += 1
+        finally:
+            self._busy.discard((job.messenger, job.chat_id))
+            self._event.set()
+
+    def _retry_reply(self, job: ReplyJob, exc: Exception) -> None:
+        job.attempts += 1
+        if self.clock() > job.deadline:
+            self._counts["replies_dropped"] += 1
+            log.error("delivery: a reply to %s chat %s dropped after %d tries: %s",
+                      job.messenger, job.chat_id, job.attempts, _reason(exc))
+            return
+        delay = self._backoff(job.attempts, REPLY_BACKOFF_MAX_SECONDS)
+        log.info("delivery: a reply to %s chat %s failed (%s); retry in %.1f s",
+                 job.messenger, job.chat_id, _reason(exc), delay)
+        job.not_before = time.monotonic() + delay
+        self.replies.add(job, first=True)
+
+    # ---------------------------------------------------------------- what outcomes share
+
+    def _backoff(self, attempts: int, cap: float) -> float:
+        delay = min(cap, self.config.backoff_base_seconds * 2 ** (attempts - 1))
+        return delay * (0.5 + self.rng.random() / 2)  # jitter: retries of many chats spread out
+
+    def _rate_limited(self, channel: Channel, exc: RateLimited) -> None:
+        self._counts["rate_limited"] += 1
+        log.warning("delivery: 429 from %s, pausing its sending for %.0f s", channel.name, exc.retry_after)
+        channel.pacer.pause(exc.retry_after)
+
+    def _log_rejection(self, what: str, reason: str) -> None:
+        if reason not in self._logged_rejections:
+            self._logged_rejections.add(reason)
+            log.error("delivery: %s rejected: %s", what, reason)
+
+    async def _chat_gone(self, messenger: str, chat_id: str, reason: str, detail: str) -> None:
+        for chat_ref in [ref for ref, rows in self._held.items()
+                         if rows and (rows[0].messenger, rows[0].chat_id) == (messenger, chat_id)]:
+            self._held_count -= len(self._held.pop(chat_ref))
+        self._counts["cancelled"] += await chat_gone(self.db, messenger, chat_id, reason, detail, self.clock())
+
+    async def _move_chat(self, messenger: str, old_chat_id: str, new_chat_id: str) -> None:
+        await chat_moved(self.db, messenger, old_chat_id, new_chat_id, self.clock())
+        self.replies.move_chat((messenger, old_chat_id), new_chat_id)
 
 
-# ----------------------------------------------------------------------------- running it alone
-
-
-def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bot.delivery.worker``: the worker alone against a database (tests, operations)."""
-    import argparse
-    import os
-    import signal
-
-    parser = argparse.ArgumentParser(prog="python -m bot.delivery.worker")
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--base-url", default="https://api.telegram.org/bot")
-    parser.add_argument("--concurrency", type=int, default=DeliveryConfig.concurrency)
-    parser.add_argument("--global-per-second", type=float, default=DeliveryConfig.global_per_second)
-    parser.add_argument("--private-per-second", type=float, default=DeliveryConfig.private_per_second)
-    parser.add_argument("--poll-interval", type=float, default=0.2)
-    args = parser.parse_args(argv)
-    token = os.environ.get("TELEGRAM_BOT_TOKEN")
-    if not token:
-        parser.error("TELEGRAM_BOT_TOKEN is not set")
-    config = DeliveryConfig(
-        concurrency=args.concurrency,
-        global_per_second=args.global_per_second,
-        private_per_second=args.private_per_second,
-        poll_interval_seconds=args.poll_interval,
-    )
-
-    async def run() -> None:
-        from telegram import Bot
-        from telegram.request import HTTPXRequest
-
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        db = await Database.open(args.db)
-        bot = Bot(token, base_url=args.base_url, request=HTTPXRequest(connection_pool_size=max(8, config.concurrency * 2)))
-        await bot.initialize()
-        worker = DeliveryWorker(TelegramSender(bot), db, config)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await worker.start()
-        print("delivery: running", flush=True)
-        await stop.wait()
-        await worker.stop()
-        await bot.shutdown()
-        await db.close()
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    eventloop.run(run())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())
-
+def _reason(exc: Exception) -> str:
+    if not isinstance(exc, Transient):
+        log.error("delivery: unexpected error from a sender", exc_info=exc)
+        return f"{type(exc).__name__}: {exc}"
+    return str(exc)

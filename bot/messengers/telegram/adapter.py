@@ -1,41 +1,25 @@
-"""Telegram through python-telegram-bot 22: updates become ``Incoming`` for handlers.router,
-replies go back as HTML messages with inline keyboards.
+"""Telegram through python-telegram-bot 22: updates become ``Incoming`` for the handlers.
 
 The adapter runs inside the caller's event loop (``start``/``stop``, never ``run_polling``) so the
-poller, the delivery worker and the scheduler share one loop. Updates of one chat are handled in
-order; different chats concurrently.
+poller, the delivery worker and the scheduler share one loop. Replies leave through the
+delivery worker (``Messenger.handle``), like every other message; only the answer to a button
+press (its toast) goes straight back, as Telegram wants it within seconds.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dtm
 import logging
 import time
-import warnings
-from collections import deque
-from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from telegram import (
-    BotCommand,
-    BotCommandScopeChat,
-    Chat,
-    ChatMember,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Message,
-    Update,
-    User,
-)
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram import Chat, ChatMember, Message, Update, User
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
@@ -43,96 +27,30 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import BaseRequest
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.core import messages
+from bot.delivery.profile import Profile
+from bot.messengers.base import Messenger, StartFailed
+from bot.messengers.telegram.menus import publish_commands
+from bot.messengers.telegram.ordering import PerChatOrder
+from bot.messengers.telegram.sender import TelegramSender
 from handlers import router
 from handlers.parsing import parse_command
-from handlers.types import Button, Incoming, Reply, Services
+from handlers.types import Incoming, Reply, Services
 from storage import chats
 
 log = logging.getLogger(__name__)
 
-MESSENGER = "telegram"
 ANONYMOUS_ADMIN_ID = 1087968824  # "GroupAnonymousBot": sender of anonymous admins' messages
 ALLOWED_UPDATES = ["message", "channel_post", "callback_query", "my_chat_member", "chat_member"]
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_NOTICE_CHARS = 200  # answerCallbackQuery text limit
-MAX_REPLY_RETRY_AFTER = 30.0  # wait out a 429 on a reply at most this long, once
 _MANAGERS = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 _PRESENT = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER})
-_CANNOT_EDIT = ("can't be edited", "message to edit not found", "no text in the message")
-
-
-def _update_chat(update: object) -> int | None:
-    return update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
-
-
-class PerChatOrder(BaseUpdateProcessor):
-    """Updates of one chat one after another, in arrival order; different chats concurrently.
-
-    Also remembers the ids of the last few thousand updates handled, for ``wait_handled``.
-    """
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int | None, tuple[asyncio.Lock, list[int]]] = {}
-        self._handled: deque[int] = deque(maxlen=4096)
-        self._progress = asyncio.Event()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _update_chat(update)
-        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            users[0] -= 1
-            if users[0] == 0:
-                self._locks.pop(key, None)
-            if isinstance(update, Update):
-                self._handled.append(update.update_id)
-            progress, self._progress = self._progress, asyncio.Event()
-            progress.set()
-
-    async def wait_handled(self, update_id: int, timeout: float) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while update_id not in self._handled:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise TimeoutError(f"update {update_id} not handled within {timeout} s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._progress.wait(), remaining)
-
-    async def initialize(self) -> None:
-        """Nothing to set up: the ordering state lives in plain attributes."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
-
-
-def _seconds(value: object) -> float:
-    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)  # type: ignore[arg-type]
-
-
-def _retry_after(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        return _seconds(exc.retry_after)
 
 
 def file_url_for(base_url: str) -> str:
     """Telegram's file URL next to an API base URL: ".../bot" → ".../file/bot"."""
     return base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
-
-
-def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in rows if row]
-    )
 
 
 def _present(member: ChatMember) -> bool:
@@ -141,46 +59,48 @@ def _present(member: ChatMember) -> bool:
     return member.status in _PRESENT
 
 
-class TelegramAdapter:
-    """The bot on Telegram: polling, command dispatch, replies, membership changes."""
-
-    messenger = MESSENGER
+class TelegramMessenger(Messenger):
+    """The bot on Telegram: polling, command dispatch, membership changes."""
 
     def __init__(
         self,
         services: Services,
+        profile: Profile,
         *,
         token: str,
         base_url: str,
         base_file_url: str | None = None,
         poll_timeout: int = 30,
+        admins: frozenset[str] = frozenset(),
         admin_cache_seconds: float = 300,
         max_concurrent_updates: int = 64,
         request: BaseRequest | None = None,
     ) -> None:
         if not token:
-            raise ValueError("a Telegram bot token is required ([telegram].token or TELEGRAM_BOT_TOKEN)")
+            raise ValueError("a Telegram bot token is required (TELEGRAM_BOT_TOKEN)")
+        super().__init__(services, profile)
         # httpx logs every request URL at INFO, and Bot API URLs carry the token.
         httpx_log = logging.getLogger("httpx")
         httpx_log.setLevel(max(httpx_log.getEffectiveLevel(), logging.WARNING))
-        self.services = services
         self.poll_timeout = poll_timeout
+        self.base_url = base_url
+        self.admins = admins
         self.admin_cache_seconds = admin_cache_seconds
         self._managers: dict[tuple[int, int], tuple[bool, float]] = {}
-        self._order = PerChatOrder(max_concurrent_updates)
         self._running = False
+        self._request = request
         builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(base_url)
             .base_file_url(base_file_url or file_url_for(base_url))
-            .concurrent_updates(self._order)
+            .concurrent_updates(PerChatOrder(max_concurrent_updates))
             .job_queue(None)
         )
-        self._request = request
         if request is not None:  # e.g. AiohttpRequest, for bulk sending
             builder = builder.request(request)
         self.application: Application = builder.build()
+        self._sender = TelegramSender(self.application.bot)
         app = self.application
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(ChatMemberHandler(self._on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -191,17 +111,25 @@ class TelegramAdapter:
 
     @property
     def bot(self):  # -> telegram.ext.ExtBot
-        """The Bot API client; the delivery worker sends through it."""
         return self.application.bot
+
+    @property
+    def sender(self) -> TelegramSender:
+        return self._sender
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Connect (getMe), publish the command menus, start polling in the running loop."""
-        await self.application.initialize()
+        try:
+            await self.application.initialize()
+        except InvalidToken:
+            raise StartFailed("[telegram]: the Bot API rejected the token (TELEGRAM_BOT_TOKEN)") from None
+        except NetworkError as exc:  # also TimedOut, and answers that are not the Bot API's JSON
+            reason = self.sender.scrub(str(exc))[:200]
+            raise StartFailed(f"[telegram]: cannot reach the Bot API at {self.base_url}: {reason}") from None
         self._running = True
-        self.services.extra["bot_username"] = self.bot.username
-        await self._publish_commands()
+        await publish_commands(self.bot, self.admins)
         await self.application.start()
         await self.application.updater.start_polling(
             timeout=dtm.timedelta(seconds=self.poll_timeout),
@@ -228,25 +156,6 @@ class TelegramAdapter:
             await app.stop()
         await app.shutdown()
 
-    async def wait_handled(self, update_id: int, timeout: float = 5.0) -> None:
-        """Wait until an update has been handled (replies sent); raises TimeoutError."""
-        await self._order.wait_handled(update_id, timeout)
-
-    async def _publish_commands(self) -> None:
-        """setMyCommands: Vietnamese by default, English for English clients, operators' extras."""
-        public = router.COMMANDS
-        operators = [*router.COMMANDS, *router.ADMIN_COMMANDS]
-        admins = sorted(self.services.config.telegram.admins)
-        for lang_code, lang in ((None, "vi"), ("en", "en")):
-            menus: list[tuple[Any, list]] = [(None, public)]
-            menus += [(BotCommandScopeChat(int(a)), operators) for a in admins if a.lstrip("-").isdigit()]
-            for scope, specs in menus:
-                commands = [BotCommand(spec.name, spec.description(lang)) for spec in specs]
-                try:
-                    await self.bot.set_my_commands(commands, scope=scope, language_code=lang_code)
-                except TelegramError as exc:  # e.g. an operator who never opened the bot
-                    log.warning("telegram: setMyCommands (%s, %s) failed: %s", scope, lang_code, exc)
-
     # ------------------------------------------------------------------ updates
 
     def _incoming(self, chat: Chat, user: User | None, text: str, *, is_button: bool, sender_chat: Chat | None = None) -> Incoming:
@@ -254,7 +163,7 @@ class TelegramAdapter:
             return await self._can_manage(chat, user, sender_chat)
 
         return Incoming(
-            messenger=MESSENGER,
+            messenger=self.name,
             chat_id=str(chat.id),
             chat_kind=chat.type,
             chat_title="" if chat.type == ChatType.PRIVATE else (chat.title or ""),
@@ -281,9 +190,7 @@ class TelegramAdapter:
             return
         if not self._addressed_to_us(chat, message.text):
             return
-        incoming = self._incoming(chat, message.from_user, message.text, is_button=False, sender_chat=message.sender_chat)
-        replies = await router.dispatch(self.services, incoming)
-        await self._send_replies(chat.id, replies)
+        await self.handle(self._incoming(chat, message.from_user, message.text, is_button=False, sender_chat=message.sender_chat))
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -298,8 +205,9 @@ class TelegramAdapter:
         # Answer first: it stops the button's spinner, and must come within seconds.
         await self._answer(query, next((r.notice for r in replies if r.notice), None))
         # Older than 48 hours, Telegram sends the message without content (date 0): not editable.
-        target = query.message if isinstance(query.message, Message) and query.message.is_accessible else None
-        await self._send_replies(chat.id, replies, edit=target)
+        editable = isinstance(query.message, Message) and query.message.is_accessible
+        edit = str(query.message.message_id) if editable else None
+        self.send_replies(str(chat.id), chat.type, replies, edit_message_id=edit)
 
     async def _on_my_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         change = update.my_chat_member
@@ -309,12 +217,12 @@ class TelegramAdapter:
         if is_in and not was_in:
             if chat.type == ChatType.PRIVATE:
                 return  # a user unblocked the bot: the /start that follows reactivates the chat
-            replies = await router.chat_joined(self.services, self._incoming(chat, change.from_user, "", is_button=False))
-            await self._send_replies(chat.id, replies)
+            incoming = self._incoming(chat, change.from_user, "", is_button=False)
+            self.send_replies(str(chat.id), chat.type, await router.chat_joined(self.services, incoming))
         elif was_in and not is_in:
             status = change.new_chat_member.status
             reason = "blocked" if chat.type == ChatType.PRIVATE else str(status)
-            await router.chat_left(self.services, MESSENGER, str(chat.id), reason)
+            await router.chat_left(self.services, self.name, str(chat.id), reason)
 
     async def _on_member_change(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Someone's rights changed (seen when the bot is an admin): forget the cached answer."""
@@ -332,7 +240,7 @@ class TelegramAdapter:
             old, new = message.migrate_from_chat_id, message.chat.id
         else:
             return
-        await router.chat_migrated(self.services, MESSENGER, str(old), str(new))
+        await router.chat_migrated(self.services, self.name, str(old), str(new))
 
     # ------------------------------------------------------------------ who may change settings
 
@@ -361,71 +269,10 @@ class TelegramAdapter:
         self._managers[key] = (allowed, now + self.admin_cache_seconds)
         return allowed
 
-    # ------------------------------------------------------------------ replies
-
-    async def _send_replies(self, chat_id: int, replies: Sequence[Reply], *, edit: Message | None = None) -> None:
-        """Send replies in order; the first ``edit`` reply to a button press edits its message."""
-        for reply in replies:
-            if reply.edit and edit is not None:
-                target, edit = edit, None
-                if await self._edit(target, reply):
-                    continue
-            if await self._send(chat_id, reply) is None:
-                return  # the chat is gone (blocked, kicked): no point in the rest
-
-    async def _edit(self, message: Message, reply: Reply) -> bool:
-        """Edit a message in place; False when it cannot be edited (send a new one instead)."""
-        try:
-            await self.bot.edit_message_text(
-                reply.text,
-                chat_id=message.chat.id,
-                message_id=message.message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply.buttons),
-                link_preview_options=NO_PREVIEW,
-            )
-        except BadRequest as exc:
-            text = str(exc).lower()
-            if "not modified" in text:
-                return True  # the message already shows exactly this
-            if any(reason in text for reason in _CANNOT_EDIT):
-                return False
-            raise
-        return True
-
-    async def _send(self, chat_id: int, reply: Reply) -> Message | None:
-        """sendMessage, surviving one short 429 and a group's upgrade; None when the chat is gone."""
-        target = chat_id
-        for attempt in range(3):
-            try:
-                return await self.bot.send_message(
-                    target,
-                    reply.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(reply.buttons),
-                    link_preview_options=NO_PREVIEW,
-                )
-            except RetryAfter as exc:
-                wait = _retry_after(exc)
-                if attempt or wait > MAX_REPLY_RETRY_AFTER:
-                    raise
-                await asyncio.sleep(wait)
-            except ChatMigrated as exc:
-                if target == exc.new_chat_id:
-                    raise
-                await router.chat_migrated(self.services, MESSENGER, str(target), str(exc.new_chat_id))
-                target = exc.new_chat_id
-            except Forbidden as exc:
-                log.info("telegram: chat %s is gone: %s", target, exc)
-                reason = "blocked" if target > 0 else "kicked"
-                await router.chat_left(self.services, MESSENGER, str(target), reason)
-                return None
-        raise RuntimeError(f"telegram: could not send to chat {chat_id}")  # not reached in practice
-
     async def _answer(self, query: Any, notice: str | None) -> None:
         try:
             await query.answer(notice[:MAX_NOTICE_CHARS] if notice else None)
-        except BadRequest as exc:  # too late (> ~15 s) or answered already: nothing to show
+        except TelegramError as exc:  # too late (> ~15 s), answered already, or unreachable
             log.info("telegram: answerCallbackQuery failed: %s", exc)
 
     # ------------------------------------------------------------------ errors
@@ -435,7 +282,7 @@ class TelegramAdapter:
         error = context.error
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("telegram: update %s failed: %r", update_id, error, exc_info=error)
-        if not isinstance(update, Update) or isinstance(error, Forbidden):
+        if not isinstance(update, Update):
             return
         if update.callback_query is not None:
             await self._answer(update.callback_query, None)
@@ -444,13 +291,11 @@ class TelegramAdapter:
             return
         user = update.effective_user
         lang = messages.normalize_lang(user.language_code if user else None)
-        try:
-            row = await chats.get_chat(self.services.db, MESSENGER, str(chat.id))
-            if row is not None:
-                lang = row.lang
-            await self.bot.send_message(chat.id, messages.t(lang, "common.error"))
-        except Exception as exc:  # noqa: BLE001 - an error handler must not fail
-            log.warning("telegram: could not report the error to chat %s: %r", chat.id, exc)
+        with contextlib.suppress(Exception):  # an error handler must not fail
+            row = await chats.get_chat(self.services.db, self.name, str(chat.id))
+            lang = row.lang if row is not None else lang
+        reply = Reply(messages.t(lang, "common.error"), lang=lang)
+        self.send_replies(str(chat.id), chat.type, [reply])
 
     def _on_polling_error(self, error: TelegramError) -> None:
         log.warning("telegram: polling failed, retrying: %s", error)

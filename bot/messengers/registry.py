@@ -1,0 +1,40 @@
+"""Which messengers the bot knows, built from the config: their profiles and adapters.
+
+A profile is needed wherever messages are prepared (queueing pushes, summaries, broadcasts — in
+any process); an adapter only where the bot runs, for each messenger whose token is set.
+"""
+
+from __future__ import annotations
+
+from bot.config import Config
+from bot.delivery.profile import Limits, Profile
+from bot.messengers.base import Messenger
+from bot.messengers.telegram.profile import telegram_profile
+from handlers.types import Services
+
+
+def profiles(config: Config) -> dict[str, Profile]:
+    """Every messenger's profile, whether it runs here or not (its chats may be in storage)."""
+    d = config.delivery
+    limits = Limits(d.global_per_second, d.private_per_second, d.private_burst, d.group_per_minute)
+    return {"telegram": telegram_profile(limits)}
+
+
+def build_messengers(config: Config, services: Services) -> list[Messenger]:
+    """Adapters of the messengers whose token is set, ready to ``attach`` and ``start``."""
+    built: list[Messenger] = []
+    known = services.profiles or profiles(config)
+    if config.telegram.token:
+        from bot.messengers.telegram.adapter import TelegramMessenger
+        from bot.messengers.telegram.aiohttp_request import AiohttpRequest
+
+        tg = config.telegram
+        built.append(
+            TelegramMessenger(
+                services, known["telegram"], token=tg.token, base_url=tg.base_url,
+                base_file_url=tg.base_file_url, poll_timeout=tg.poll_timeout, admins=tg.admins,
+                # Well above the worker's concurrency, so a send never waits for a connection.
+                request=AiohttpRequest(connection_pool_size=max(64, 2 * config.delivery.concurrency)),
+            )
+        )
+    return built
