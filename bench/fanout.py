@@ -43,7 +43,10 @@ from bot.core.models import FeedEntry  # noqa: E402
 from bot.core.subscriptions import subscriptions_of  # noqa: E402
 from bot.delivery.instant import queue_instant  # noqa: E402
 from bot.delivery.matching import RecipientIndex, item_keys, item_matches  # noqa: E402
-from bot.delivery.senders import TelegramSender  # noqa: E402
+from bot.delivery.channels import Channel  # noqa: E402
+from bot.delivery.profile import Limits  # noqa: E402
+from bot.messengers.telegram.profile import telegram_profile  # noqa: E402
+from bot.messengers.telegram.sender import TelegramSender  # noqa: E402
 from bot.delivery.worker import DeliveryWorker  # noqa: E402
 from bot.intake.tagging import tag_entries  # noqa: E402
 from bot.vietnamese.gazetteer import NATIONAL, default_gazetteer  # noqa: E402
@@ -186,7 +189,7 @@ async def fanout(n_chats: int, db_path: Path, digests: int, rounds: int, seed: i
     for items in batches:
         chunk = [by_seq[s] for s in sorted(by_seq)[offset : offset + len(items)]]
         offset += len(items)
-        queued += await queue_instant(db, index, chunk, gazetteer=gazetteer, topics=topics, now=now)
+        queued += await queue_instant(db, index, chunk, gazetteer=gazetteer, profiles=PROFILES, now=now)
     out["enqueue_s"] = time.perf_counter() - t5
     out["queued"] = queued
     out["rss_mb"] = rss_mb()
@@ -252,6 +255,15 @@ def copy_outbox(db_path: Path, name: str) -> Path:
     return target
 
 
+PROFILES = {"telegram": telegram_profile(Limits(30, 1, 3, 20))}
+
+
+def channels(bot, config: DeliveryConfig) -> dict[str, Channel]:
+    """Telegram with the config's limits (the bot's own [delivery] keys)."""
+    limits = Limits(config.global_per_second, config.private_per_second, config.private_burst, config.group_per_minute)
+    return {"telegram": Channel(telegram_profile(limits), TelegramSender(bot))}
+
+
 UNLIMITED = DeliveryConfig(
     global_per_second=1e9, private_per_second=1e9, private_burst=1000, group_per_minute=1e12,
     concurrency=32, poll_interval_seconds=0.1,
@@ -295,7 +307,7 @@ class RecordingRequest:
 async def send_for(db_path: Path, bot, config: DeliveryConfig, *, stop_after: int | None, seconds: float | None, fake: FakeProcess | None):
     """Run the worker until ``stop_after`` messages were recorded or ``seconds`` passed."""
     db = await Database.open(db_path)
-    worker = DeliveryWorker(TelegramSender(bot), db, config)
+    worker = DeliveryWorker(channels(bot, config), db, config)
     await worker.start()
     t0 = time.perf_counter()
     cpu0 = time.process_time()  # this process only: worker, PTB, HTTP client, SQLite thread
@@ -310,13 +322,13 @@ async def send_for(db_path: Path, bot, config: DeliveryConfig, *, stop_after: in
                 break
     finally:
         elapsed = time.perf_counter() - t0
-        worker.stats["cpu_s"] = time.process_time() - cpu0
+        cpu_s = time.process_time() - cpu0
         sent = worker.stats["sent"]
         await worker.stop()
         await db.close()
     after = fake.stats() if fake else None
     flood = after["flood"] - before["flood"] if fake else 0
-    return sent, elapsed, flood, worker.stats
+    return sent, elapsed, flood, {**worker.stats, "cpu_s": cpu_s}
 
 
 async def naive_for(db_path: Path, fake: FakeProcess, seconds: float) -> tuple[int, float, int]:
@@ -369,12 +381,13 @@ async def summary_day(db_path: Path, chats: int, parts: int) -> None:
             [(ref, str(500_000 + ref), now, now) for ref in range(1, chats + 1)],
         )
     text = "🗞 <b>Điểm tin tuần 20</b>\n" + "• Lâm Đồng: hỗ trợ nông dân chuyển đổi số trên sàn Postmart.vn\n" * 20
-    await outbox.enqueue(
-        db,
-        [NewMessage(ref, "summary", f"s:{ref}:{p}", outbox.payload(f"{text}({p + 1}/{parts})"))
-         for ref in range(1, chats + 1) for p in range(parts)],
-        now=now,
-    )
+    async with db.transaction() as conn:
+        await outbox.enqueue_in(
+            conn,
+            [NewMessage(ref, "summary", f"s:{ref}:{p}", {"text": f"{text}({p + 1}/{parts})", "format": "html"})
+             for ref in range(1, chats + 1) for p in range(parts)],
+            now=now,
+        )
     await db.close()
 
 

@@ -22,13 +22,16 @@ from telegram.request import HTTPXRequest
 
 from bot.config import DeliveryConfig
 from bot.core.models import Period
+from bot.delivery.channels import Channel
 from bot.delivery.instant import match_new_items
-from bot.delivery.senders import TelegramSender
+from bot.delivery.profile import Limits
 from bot.delivery.weekly import queue_due_summaries
 from bot.delivery.worker import DeliveryWorker
 from bot.intake.sourcefile import entries_from_bytes
 from bot.intake.tagging import tag_entries
 from bot.messengers.telegram.aiohttp_request import AiohttpRequest
+from bot.messengers.telegram.profile import telegram_profile
+from bot.messengers.telegram.sender import TelegramSender
 from storage import chats, outbox, subscriptions
 from storage.db import Database
 from storage.outbox import NewMessage
@@ -63,9 +66,14 @@ async def bot(request, server):
     await client.shutdown()
 
 
+def telegram_channel(bot: Bot, config: DeliveryConfig) -> Channel:
+    limits = Limits(config.global_per_second, config.private_per_second, config.private_burst, config.group_per_minute)
+    return Channel(telegram_profile(limits), TelegramSender(bot))
+
+
 @contextlib.asynccontextmanager
 async def running(db: Database, bot: Bot, config: DeliveryConfig = FAST):
-    worker = DeliveryWorker(TelegramSender(bot), db, config)
+    worker = DeliveryWorker({"telegram": telegram_channel(bot, config)}, db, config)
     await worker.start()
     try:
         yield worker
@@ -76,7 +84,7 @@ async def running(db: Database, bot: Bot, config: DeliveryConfig = FAST):
 async def settled(db: Database, timeout: float = 15.0) -> None:
     """Wait until nothing is left to send (sent, dead or cancelled)."""
     deadline = time.monotonic() + timeout
-    while await outbox.unfinished(db):
+    while {"pending", "sending"} & set(await outbox.counts(db)):
         assert time.monotonic() < deadline, await outbox.counts(db)
         await asyncio.sleep(0.02)
 
@@ -90,12 +98,16 @@ async def add_chat(services, chat_id: int, *provinces: str, kind: str | None = N
     return row
 
 
+async def enqueue(db: Database, messages: list[NewMessage]) -> None:
+    async with db.transaction() as conn:
+        await outbox.enqueue_in(conn, messages, now=time.time())
+
+
 async def queue_texts(db: Database, chat_ref: int, texts: list[str], tag: str = "t") -> None:
-    await outbox.enqueue(
-        db,
-        [NewMessage(chat_ref, "broadcast", f"{tag}:{chat_ref}:{n}", outbox.payload(text)) for n, text in enumerate(texts)],
-        now=time.time(),
-    )
+    await enqueue(db, [
+        NewMessage(chat_ref, "broadcast", f"{tag}:{chat_ref}:{n}", {"text": text, "format": "html"})
+        for n, text in enumerate(texts)
+    ])
 
 
 # ----------------------------------------------------------------------------- the right items
@@ -111,7 +123,7 @@ async def test_a_lam_dong_subscriber_gets_the_lam_dong_item_and_nothing_else(ser
     from storage.items import insert_items
 
     await insert_items(services.db, items, feed_id=None, current_of=lambda s: services.gazetteer.current_of(s).slug, fold=fold, now=services.clock())
-    assert await match_new_items(services.db, gazetteer=services.gazetteer, topics=services.topics, now=services.clock()) == 2
+    assert await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=services.clock()) == 2
     async with running(services.db, bot):
         await settled(services.db)
     [message] = server.sent(1001)
@@ -136,7 +148,7 @@ async def test_hostile_feed_html_and_giant_bullets_are_delivered_as_text(service
         make_item(nasty, nasty + ". Tiếp <i>theo</i> &", provinces=["lam-dong"], link="javascript:alert(1)"),
         make_item(giant, giant, provinces=["lam-dong"], link='https://mic.gov.vn/a?b="c"&d=<e>'),
     )
-    await match_new_items(services.db, gazetteer=services.gazetteer, topics=services.topics, now=services.clock())
+    await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=services.clock())
     async with running(services.db, bot):
         await settled(services.db)
     assert server.requests("sendMessage", ok=False) == []
@@ -199,7 +211,7 @@ async def test_blocked_and_missing_chats_are_deactivated_and_their_rows_cancelle
     assert server.sent(4003) == ["một", "hai", "ba"]
     assert server.sent(4001) == [] and server.sent(-4002) == []
     for ref, reason in ((blocked, "blocked"), (missing, "chat not found")):
-        row = await chats.get_chat_by_ref(services.db, ref.id)
+        row = await chats.get_chat(services.db, "telegram", ref.chat_id)
         assert not row.active and reason in row.inactive_reason
         assert {r.state for r in await outbox.rows(services.db, chat_ref=ref.id)} == {"cancelled"}
         assert len(server.requests("sendMessage", chat_id=int(ref.chat_id))) == 1  # no retry loop
@@ -217,7 +229,8 @@ async def test_a_migrated_group_gets_its_messages_at_the_new_id(services, server
         await settled(services.db)
     assert server.sent(-1005001) == ["a1", "a2"]
     assert server.sent(-1005002) == ["b1", "b2"]
-    moved = await chats.get_chat_by_ref(services.db, renamed.id)
+    moved = await chats.get_chat(services.db, "telegram", "-1005001")
+    assert moved.id == renamed.id
     assert (moved.chat_id, moved.kind, moved.active) == ("-1005001", "supergroup", True)
     old = await chats.get_chat(services.db, "telegram", "-5002")
     assert not old.active and old.inactive_reason == "migrated"
@@ -260,7 +273,7 @@ async def test_a_rejected_message_dies_once_and_others_go_on(services, server, b
 async def test_buttons_and_no_link_previews(services, server, bot):
     chat = await add_chat(services, 7101)
     buttons = [[{"text": "⏸ Tạm dừng", "data": "/tamdung"}, {"text": "Web", "url": "https://mic.gov.vn"}]]
-    await outbox.enqueue(services.db, [NewMessage(chat.id, "reply", "r1", outbox.payload("<b>Chào</b>", buttons=buttons))], now=time.time())
+    await enqueue(services.db, [NewMessage(chat.id, "reply", "r1", {"text": "<b>Chào</b>", "format": "html", "buttons": buttons})])
     async with running(services.db, bot):
         await settled(services.db)
     [message] = server.sent_messages(7101)
@@ -305,7 +318,7 @@ async def test_weekly_summary_arrives_at_the_chosen_minute(services, server, bot
         period=week19,
     ))
     friday = datetime(2023, 11, 17, 17, 45, tzinfo=vn).timestamp()
-    kw = dict(config=services.config, gazetteer=services.gazetteer, topics=services.topics)
+    kw = dict(config=services.config, gazetteer=services.gazetteer, topics=services.topics, profiles=services.profiles)
     assert await queue_due_summaries(services.db, now=friday - 60, **kw) == 0
     assert await queue_due_summaries(services.db, now=friday, **kw) == 1
     async with running(services.db, bot):
@@ -318,12 +331,29 @@ async def test_weekly_summary_arrives_at_the_chosen_minute(services, server, bot
 # ----------------------------------------------------------------------------- kill -9
 
 
-def _worker_process(db_path: Path, server: FakeTelegram) -> subprocess.Popen:
+def _bot_process(db_path: Path, server: FakeTelegram) -> subprocess.Popen:
+    """`diemtin run` on the test's database, its limits raised, against the fake."""
+    config = db_path.parent / "config.toml"
+    config.write_text(
+        f"""
+[storage]
+path = "{db_path}"
+
+[telegram]
+base_url = "{server.base_url}"
+poll_timeout = 1
+
+[delivery]
+concurrency = 16
+global_per_second = 100000
+private_per_second = 1000
+poll_interval_seconds = 0.05
+""",
+        encoding="utf-8",
+    )
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.delivery.worker", "--db", str(db_path), "--base-url", server.base_url,
-         "--concurrency", "16", "--global-per-second", "100000", "--private-per-second", "1000",
-         "--poll-interval", "0.05"],
+        [sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
 
@@ -334,7 +364,7 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything(services, ser
     for ref in refs:
         await queue_texts(services.db, ref.id, [f"{ref.chat_id}#{i}" for i in range(3)])
     server.delay(0.03)  # every answer a little late: many messages in flight at the kill
-    first = _worker_process(Path(services.db.path), server)
+    first = _bot_process(Path(services.db.path), server)
     try:
         await server.wait_for(lambda: len(server.sent()) >= 60, timeout=30, what="60 messages")
         first.send_signal(signal.SIGKILL)
@@ -346,7 +376,7 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything(services, ser
     delivered_before = len(server.sent())
     assert delivered_before < total, "the worker finished before it was killed"
 
-    second = _worker_process(Path(services.db.path), server)
+    second = _bot_process(Path(services.db.path), server)
     try:
         await settled(services.db, timeout=60)
         second.send_signal(signal.SIGTERM)

@@ -8,12 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.messages import t
+from bot.messengers.registry import profiles
 from bot.vietnamese.gazetteer import default_gazetteer
 from bot.vietnamese.topics import default_topics
 from handlers.router import ALL_COMMANDS, dispatch
 from handlers.types import Incoming, Services
 from storage.db import Database
-from bot.messengers.registry import profiles
 from tests.conftest import ADMIN_ID, Clock, make_config, shown
 
 NAMES = sorted({n for c in ALL_COMMANDS for n in (c.name, *c.aliases)})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import DeliveryConfig
 from bot.delivery.instant import match_new_items, queue_instant
 from bot.delivery.matching import RecipientIndex, make_keyword
 from bot.delivery.pacing import Pacer
+from bot.delivery.profile import Limits
 from storage import chats, outbox, subscriptions
 from storage import items as item_store
 from storage.outbox import NewMessage
@@ -34,17 +34,26 @@ async def chat(services, chat_id: str, *subs: tuple[str, str], kind: str = "priv
     return row
 
 
+async def enqueue(db, messages, *, now: float) -> int:
+    async with db.transaction() as conn:
+        return await outbox.enqueue_in(conn, messages, now=now)
+
+
+def payload(text: str) -> dict:
+    return {"text": text, "format": "html"}
+
+
 async def texts_for(db, chat_ref: int) -> list[str]:
     return [r.payload["text"] for r in await outbox.rows(db, chat_ref=chat_ref)]
 
 
 async def test_enqueue_ignores_a_dedupe_key_seen_before(services):
     a = await chat(services, "1")
-    message = NewMessage(a.id, "broadcast", outbox.broadcast_key(7, a.id), outbox.payload("Xin chào"))
-    assert await outbox.enqueue(services.db, [message], now=1.0) == 1
-    assert await outbox.enqueue(services.db, [message, message], now=2.0) == 0
+    message = NewMessage(a.id, "broadcast", outbox.broadcast_key(7, a.id, 0), payload("Xin chào"))
+    assert await enqueue(services.db, [message], now=1.0) == 1
+    assert await enqueue(services.db, [message, message], now=2.0) == 0
     [row] = await outbox.rows(services.db)
-    assert (row.state, row.payload, row.kind) == ("pending", {"text": "Xin chào", "parse_mode": "HTML"}, "broadcast")
+    assert (row.state, row.payload, row.kind) == ("pending", {"text": "Xin chào", "format": "html"}, "broadcast")
 
 
 async def test_new_items_reach_exactly_the_matching_chats(services, store_items, clock):
@@ -63,7 +72,7 @@ async def test_new_items_reach_exactly_the_matching_chats(services, store_items,
     await store_items(LAM_DONG, SOC_TRANG)
     late = await chat(services, "9", ("province", "lam-dong"), at=clock() + 1)  # after the items
     clock.advance(5)
-    queued = await match_new_items(services.db, gazetteer=services.gazetteer, topics=services.topics, now=clock())
+    queued = await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=clock())
     assert queued == 4
 
     [ld] = await texts_for(services.db, lam_dong.id)
@@ -78,10 +87,10 @@ async def test_new_items_reach_exactly_the_matching_chats(services, store_items,
     assert await item_store.unmatched_items(services.db) == []
 
     # Matching again, or the same items again: nothing more.
-    assert await match_new_items(services.db, gazetteer=services.gazetteer, topics=services.topics, now=clock()) == 0
+    assert await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=clock()) == 0
     index = RecipientIndex(await instant_subscriptions(services.db, now=clock()))
     stored = await item_store.recent_items(services.db)
-    assert await queue_instant(services.db, index, stored, gazetteer=services.gazetteer, topics=services.topics, now=clock()) == 0
+    assert await queue_instant(services.db, index, stored, gazetteer=services.gazetteer, profiles=services.profiles, now=clock()) == 0
     assert len(await outbox.rows(services.db)) == 4
 
 
@@ -94,12 +103,12 @@ async def test_a_crash_before_matching_commits_loses_nothing(services, store_ite
 
     monkeypatch.setattr(item_store, "mark_matched", crash)
     with pytest.raises(RuntimeError):
-        await match_new_items(services.db, gazetteer=services.gazetteer, topics=services.topics, now=clock())
+        await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=clock())
     assert await outbox.rows(services.db) == []  # rolled back with the match mark
     monkeypatch.undo()
     assert len(await item_store.unmatched_items(services.db)) == 1
     # "Restart": matching is redone, once.
-    assert await match_new_items(services.db, gazetteer=services.gazetteer, topics=services.topics, now=clock()) == 1
+    assert await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=clock()) == 1
     assert len(await texts_for(services.db, a.id)) == 1
 
 
@@ -110,7 +119,7 @@ async def test_many_items_for_one_chat_are_split_and_capped(services, store_item
         for n in range(40)
     ]
     await store_items(*items)
-    await match_new_items(services.db, gazetteer=services.gazetteer, topics=services.topics, now=clock())
+    await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=clock())
     texts = await texts_for(services.db, a.id)
     assert len(texts) > 1
     assert texts[0].startswith("🔔 <b>Tin mới</b> (40)")
@@ -122,10 +131,10 @@ async def test_many_items_for_one_chat_are_split_and_capped(services, store_item
 async def test_claim_recover_release_cancel_and_move(services):
     a = await chat(services, "1")
     b = await chat(services, "2")
-    await outbox.enqueue(
+    await enqueue(
         services.db,
-        [NewMessage(a.id, "broadcast", f"k{n}", outbox.payload(f"m{n}")) for n in range(3)]
-        + [NewMessage(b.id, "broadcast", "kb", outbox.payload("mb"))],
+        [NewMessage(a.id, "broadcast", f"k{n}", payload(f"m{n}")) for n in range(3)]
+        + [NewMessage(b.id, "broadcast", "kb", payload("mb"))],
         now=10.0,
     )
     due = await outbox.due_candidates(services.db, now=10.0, messengers=["telegram"], exclude_chats=[b.id], limit=10)
@@ -150,13 +159,12 @@ async def test_claim_recover_release_cancel_and_move(services):
 
     assert await outbox.move_chat(services.db, a.id, b.id) == 2
     assert await outbox.cancel_chat(services.db, b.id, "blocked") == 3
-    assert await outbox.unfinished(services.db) == 0
+    assert set(await outbox.counts(services.db)) == {"sent", "cancelled"}
 
 
 def test_pacer_limits_each_chat_all_chats_and_obeys_pauses():
     now = [100.0]
-    config = DeliveryConfig(global_per_second=10, private_per_second=1, private_burst=3, group_per_minute=20)
-    pacer = Pacer(config, lambda: now[0])
+    pacer = Pacer(Limits(global_per_second=10, private_per_second=1, private_burst=3, group_per_minute=20), lambda: now[0])
     # A private chat: a burst of two (one token of the three kept back for jitter), then 1/s.
     for _ in range(2):
         assert pacer.chat_ready_at(1, "private") == 100.0

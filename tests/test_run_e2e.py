@@ -145,6 +145,7 @@ def test_unreachable_bot_api_or_wrong_token_is_one_line_and_an_exit(tmp_path, fe
     finally:
         strict.stop()
     assert wrong.returncode == 2 and "rejected the token" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
     assert "AAFakeToken" not in wrong.stderr + wrong.stdout
 
     text = config.read_text().replace(strict.base_url, "http://127.0.0.1:9/bot")
@@ -153,7 +154,8 @@ def test_unreachable_bot_api_or_wrong_token_is_one_line_and_an_exit(tmp_path, fe
         [sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
         capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=60,
     )
-    assert down.returncode == 1 and "cannot reach the Bot API" in down.stderr
+    assert down.returncode == 2 and "cannot reach the Bot API" in down.stderr
+    assert "Traceback" not in down.stderr and down.stderr.strip().splitlines()[-1].startswith("diemtin: [telegram]")
     assert "AAFakeToken" not in down.stderr + down.stdout
 
 

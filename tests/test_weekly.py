@@ -8,8 +8,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.models import Period
-from bot.delivery.render import html_to_terminal
 from bot.delivery.weekly import iso_week_key, latest_slot, queue_due_summaries, schedule_weekly
+from bot.messengers.telegram.html import to_terminal
 from bot.vietnamese.weekday import WeeklySlot
 from storage import chats, outbox, subscriptions
 from tests.conftest import make_item
@@ -42,12 +42,12 @@ async def subscribe(services, chat_id: str, province: str | None = "lam-dong", *
 async def queue(services, now: float, **kw) -> int:
     return await queue_due_summaries(
         services.db, now=now, config=services.config, gazetteer=services.gazetteer,
-        topics=services.topics, **kw,
+        topics=services.topics, profiles=services.profiles, **kw,
     )
 
 
 async def summaries(services, chat_ref: int) -> list[str]:
-    return [html_to_terminal(r.payload["text"]) for r in await outbox.rows(services.db, chat_ref=chat_ref)]
+    return [to_terminal(r.payload["text"]) for r in await outbox.rows(services.db, chat_ref=chat_ref)]
 
 
 def test_latest_slot_and_week_keys():
@@ -77,7 +77,7 @@ async def test_summary_fires_at_the_chats_own_minute_once_a_week(services, store
     assert "📍 Lâm Đồng" in lines and "• Lâm Đồng: chuyển đổi số 1 <https://mic.gov.vn/1.htm>" in lines
     assert "Sóc Trăng" not in text.replace("📊", "")
     assert lines[-1] == "📊 Cả nước trong tuần: Bưu chính 1 · Chuyển đổi số 1"
-    row = await chats.get_chat_by_ref(services.db, wednesday.id)
+    row = await chats.get_chat(services.db, "telegram", "1")
     assert row.last_summary_key == "2022-W20"
 
     # The minute job runs again: nothing more this week.
@@ -148,7 +148,7 @@ async def test_schedule_weekly_with_apscheduler_runs_at_start_and_every_minute(s
     scheduler = AsyncIOScheduler(timezone=VN)
     job = schedule_weekly(
         scheduler, db=services.db, config=services.config, gazetteer=services.gazetteer,
-        topics=services.topics, clock=clock, on_queued=lambda n: woken.set(),
+        topics=services.topics, profiles=services.profiles, clock=clock, on_queued=lambda n: woken.set(),
     )
     assert job.misfire_grace_time >= 600 and job.coalesce and job.max_instances == 1
     scheduler.start()
@@ -157,15 +157,3 @@ async def test_schedule_weekly_with_apscheduler_runs_at_start_and_every_minute(s
     finally:
         scheduler.shutdown(wait=False)
     assert len(await summaries(services, a.id)) == 1
-
-
-async def test_schedule_weekly_with_ptb_job_queue(services):
-    from telegram.ext import ApplicationBuilder
-
-    app = ApplicationBuilder().token("1:TEST").build()
-    job = schedule_weekly(
-        app.job_queue, db=services.db, config=services.config, gazetteer=services.gazetteer,
-        topics=services.topics,
-    )
-    assert job.job.misfire_grace_time >= 600 and job.job.coalesce and job.job.max_instances == 1
-    assert job.job.trigger.interval.total_seconds() == 60

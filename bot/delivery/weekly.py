@@ -184,11 +184,10 @@ def schedule_weekly(
 ) -> Any:
     """Check every minute (and once right away, to catch up) for due summaries.
 
-    ``scheduler``: python-telegram-bot's JobQueue (``run_repeating``) or an APScheduler 3
-    AsyncIOScheduler (``add_job``). Day-of-week numbering never enters the scheduler — each
-    chat's slot is computed here — so PTB's Sunday=0 versus APScheduler's Monday=0 cannot bite.
-    Late runs (a busy loop, a suspended machine) are coalesced and still run: the grace time
-    is an hour, not APScheduler's default second. Returns the job.
+    ``scheduler``: an APScheduler 3 AsyncIOScheduler. Day-of-week numbering never enters the
+    scheduler — each chat's slot is computed here. Late runs (a busy loop, a suspended machine)
+    are coalesced and still run: the grace time is an hour, not APScheduler's default second.
+    Returns the job.
     """
 
     async def tick() -> int:
@@ -206,15 +205,7 @@ def schedule_weekly(
         return queued
 
     job_kwargs = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
-    if hasattr(scheduler, "run_repeating"):  # telegram.ext.JobQueue
-
-        async def callback(_context: Any) -> None:
-            await tick()
-
-        return scheduler.run_repeating(
-            callback, interval=60, first=0.0, name="weekly-summaries", job_kwargs=job_kwargs
-        )
-    # APScheduler: a one-off run now (catch-up after downtime), then at second 0 of every minute.
+    # A one-off run now (catch-up after downtime), then at second 0 of every minute.
     scheduler.add_job(tick, "date", id="weekly-summaries-start", replace_existing=True, misfire_grace_time=3600)
     return scheduler.add_job(
         tick, "cron", second=0, id="weekly-summaries", replace_existing=True, **job_kwargs

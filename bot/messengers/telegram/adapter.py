@@ -126,7 +126,7 @@ class TelegramMessenger(Messenger):
         except InvalidToken:
             raise StartFailed("[telegram]: the Bot API rejected the token (TELEGRAM_BOT_TOKEN)") from None
         except NetworkError as exc:  # also TimedOut, and answers that are not the Bot API's JSON
-            reason = self.sender.scrub(str(exc))[:200]
+            reason = self.sender.scrub(str(exc)).removeprefix("Unknown error in HTTP implementation: ")[:200]
             raise StartFailed(f"[telegram]: cannot reach the Bot API at {self.base_url}: {reason}") from None
         self._running = True
         await publish_commands(self.bot, self.admins)

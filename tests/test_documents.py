@@ -1,4 +1,5 @@
-"""Items and summaries as Telegram HTML: escaped, well formed, split between items under 4,096."""
+"""Pushes and summaries as documents, rendered per messenger: Telegram HTML escaped, well formed
+and split between items under 4,096 UTF-16 units; plain text under 2,000 characters."""
 
 from __future__ import annotations
 
@@ -7,24 +8,37 @@ from datetime import date
 import pytest
 
 from bot.core.models import Period, TaggedItem
-from bot.delivery.render import (
-    MAX_MESSAGE_UTF16,
-    Block,
-    cut_html,
-    excerpt,
-    html_to_terminal,
-    pack,
-    render_item,
-    render_items,
-    render_summary,
-    telegram_length,
-)
+from bot.core.text import Text
+from bot.delivery.documents import excerpt, item_block, places_label, summary_document
+from bot.delivery.packing import Block, Document, cut, render_document
+from bot.delivery.profile import Limits, Profile
+from bot.messengers.plaintext import PlainText
+from bot.messengers.telegram.html import TelegramHTML, to_terminal
+from bot.messengers.telegram.profile import MAX_MESSAGE_UTF16, telegram_profile
 from bot.vietnamese.gazetteer import default_gazetteer
 from bot.vietnamese.topics import default_topics
 from tests.fake_telegram import ApiError, html_to_text, utf16_len
 
 GAZ = default_gazetteer()
 TOPICS = default_topics()
+TELEGRAM = telegram_profile(Limits(30, 1, 3, 20))
+PLAIN = Profile("plain-test", PlainText(), 2000, numbered_buttons=True, limits=Limits(5, 1, 2, 10))
+HTML = TelegramHTML()
+
+
+def telegram_length(markup: str) -> int:
+    return utf16_len(html_to_text(markup))
+
+
+def render_items(items, *, lang="vi", header=None, profile=TELEGRAM) -> list[str]:
+    blocks = tuple(item_block(i, lang=lang, gazetteer=GAZ) for i in items)
+    document = Document(blocks, header=header)
+    return [p["text"] for p in render_document(document, profile)]
+
+
+def render_summary(items, *, lang="vi", profile=TELEGRAM, **kw) -> list[str]:
+    document = summary_document(items, lang=lang, gazetteer=GAZ, topics=TOPICS, **kw)
+    return [p["text"] for p in render_document(document, profile)]
 WEEK19 = Period(date(2022, 5, 7), date(2022, 5, 13), 19)
 
 
@@ -45,7 +59,8 @@ def visible(message: str) -> str:
 
 
 def render(it: TaggedItem, lang: str = "vi") -> str:
-    return render_item(it, lang=lang, gazetteer=GAZ, topics=TOPICS)
+    [message] = render_items([it], lang=lang)
+    return message
 
 
 # ----------------------------------------------------------------------------- one item
@@ -108,22 +123,22 @@ def test_excerpt_after_a_truncated_title_starts_at_the_next_sentence():
 
 
 def test_telegram_length_counts_utf16_of_visible_text():
-    assert telegram_length("<b>a&amp;b</b> 🎉") == len("a&b ") + 2
-    assert telegram_length("Điểm tin") == 8
-    assert telegram_length('<a href="https://x.y/">xem</a>') == 3
+    assert HTML.measure(Text.bold("a&b") + " 🎉") == len("a&b ") + 2
+    assert HTML.measure(Text.of("Điểm tin")) == 8
+    assert HTML.measure(Text.link("xem", "https://x.y/")) == 3
+    assert HTML.render(Text.bold("a&b") + " <i>") == "<b>a&amp;b</b> &lt;i&gt;"
 
 
-def test_cut_html_keeps_tags_balanced_and_entities_whole():
-    html = "<b>" + "&amp;" * 50 + "</b><i>" + "ab " * 50 + "</i>"
+def test_a_cut_keeps_marks_whole_and_fits():
+    text = Text.bold("&" * 50) + Text.italic("ab " * 50)
     for budget in (1, 2, 10, 49, 50, 51, 60, 120):
-        cut = cut_html(html, budget)
-        assert telegram_length(cut) <= budget
-        assert cut.endswith("…") or cut.endswith("…</b>") or cut.endswith("…</i>")
-        html_to_text(cut)  # raises on broken markup
+        short = cut(text, budget, TELEGRAM)
+        assert HTML.measure(short) <= budget and str(short).endswith("…")
+        html_to_text(HTML.render(short))  # raises on broken markup
 
 
-def test_html_to_terminal():
-    assert html_to_terminal('<b>Tin &lt;1&gt;</b>\n<a href="https://x.vn/?a=1&amp;b=2">Xem</a>') == (
+def test_to_terminal():
+    assert to_terminal('<b>Tin &lt;1&gt;</b>\n<a href="https://x.vn/?a=1&amp;b=2">Xem</a>') == (
         "Tin <1>\nXem <https://x.vn/?a=1&b=2>"
     )
 
@@ -136,7 +151,7 @@ def test_items_split_only_between_items_and_each_message_fits():
         make(f"Tin số {n} 🎉 " + "Lâm Đồng " * 20, "Lâm Đồng " * 200 + f" kết thúc {n}", primary=["lam-dong"], topics=["chuyen-doi-so"], n=n)
         for n in range(40)
     ]
-    messages = render_items(items, lang="vi", gazetteer=GAZ, topics=TOPICS, header="🔔 <b>Tin mới</b> (40)")
+    messages = render_items(items, header="🔔 " + Text.bold("Tin mới") + " (40)")
     assert len(messages) > 1
     assert messages[0].startswith("🔔 <b>Tin mới</b> (40)")
     blocks = [render(i) for i in items]
@@ -152,16 +167,17 @@ def test_giant_bullet_is_cut_with_ellipsis_and_keeps_its_link():
     body = "• " + "Chuyển đổi số <không> & an toàn " * 400  # > 10,000 characters
     assert len(body) > 10_000
     it = make(body, body, link="https://mic.gov.vn/dai.htm")
-    [message] = render_items([it], lang="vi", gazetteer=GAZ, topics=TOPICS)
+    [message] = render_items([it])
     text = visible(message)
     assert text.endswith("Xem chi tiết") and "…" in text
 
 
 def test_a_block_longer_than_a_message_is_cut():
-    big = Block("<b>" + "x" * 5000 + "</b>")
-    [message] = pack([big], header="H")
-    assert telegram_length(message) <= MAX_MESSAGE_UTF16 and message.endswith("…</b>")
-    html_to_text(message)
+    big = Block(Text.bold("x" * 5000), tail=Text.link("Xem", "https://x.vn/1"))
+    [message] = render_document(Document((big,), header=Text.of("H")), TELEGRAM)
+    assert telegram_length(message["text"]) <= MAX_MESSAGE_UTF16
+    assert message["text"].endswith('</b>…\n<a href="https://x.vn/1">Xem</a>')
+    html_to_text(message["text"])
 
 
 # ----------------------------------------------------------------------------- summaries
@@ -174,7 +190,7 @@ def test_summary_header_groups_and_totals():
         make("Lâm Đồng: bưu điện xã", primary=["lam-dong"], topics=["buu-chinh"], period=WEEK19, n=3),
         make("Bộ: chỉ số DTI", topics=["chuyen-doi-so"], period=WEEK19, n=4),
     ]
-    [message] = render_summary(items, lang="vi", gazetteer=GAZ, topics=TOPICS, totals={"chuyen-doi-so": 12, "buu-chinh": 5})
+    [message] = render_summary(items, totals={"chuyen-doi-so": 12, "buu-chinh": 5})
     text = visible(message)
     lines = text.split("\n")
     assert lines[0] == "🗞 Điểm tin tuần 19 (07/05–13/05/2022)"
@@ -190,13 +206,13 @@ def test_summary_header_groups_and_totals():
 
 
 def test_summary_without_items_is_one_short_line():
-    [message] = render_summary([], lang="en", gazetteer=GAZ, topics=TOPICS, window=(date(2022, 5, 9), date(2022, 5, 16)))
+    [message] = render_summary([], lang="en", window=(date(2022, 5, 9), date(2022, 5, 16)))
     assert visible(message) == "🗞 Digest 09/05–16/05/2022: nothing matched your subscriptions."
 
 
 def test_long_summary_repeats_the_heading_on_continuations():
     items = [make(f"Lâm Đồng: tin {n} " + "dài " * 40, primary=["lam-dong"], topics=["chuyen-doi-so"], period=WEEK19, n=n) for n in range(60)]
-    messages = render_summary(items, lang="vi", gazetteer=GAZ, topics=TOPICS)
+    messages = render_summary(items)
     assert len(messages) > 1
     for m in messages[1:]:
         text = visible(m).strip()
@@ -207,7 +223,7 @@ def test_long_summary_repeats_the_heading_on_continuations():
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_rendered_messages_are_accepted_by_the_fake_parser(lang):
     it = make("<<&&>>", "<<&&>>" * 1000, primary=["ha-noi"])
-    for message in render_items([it] * 3, lang=lang, gazetteer=GAZ, topics=TOPICS, header="<b>x</b>"):
+    for message in render_items([it] * 3, lang=lang, header=Text.bold("x")):
         try:
             visible(message)
         except ApiError as exc:  # pragma: no cover - the assertion message
@@ -215,8 +231,6 @@ def test_rendered_messages_are_accepted_by_the_fake_parser(lang):
 
 
 def test_merged_unit_labels_name_the_current_city_once():
-    from bot.delivery.render import places_label
-    from bot.vietnamese.gazetteer import default_gazetteer
     from tests.conftest import make_item
 
     gazetteer = default_gazetteer()
@@ -224,3 +238,32 @@ def test_merged_unit_labels_name_the_current_city_once():
     soc_trang = make_item("Sóc Trăng: đào tạo bưu tá", provinces=("soc-trang",))
     assert places_label(brvt, "vi", gazetteer) == "Bà Rịa – Vũng Tàu · nay TP Hồ Chí Minh"
     assert places_label(soc_trang, "vi", gazetteer) == "Sóc Trăng · nay TP Cần Thơ"
+
+
+# ----------------------------------------------------------------------------- a plain-text messenger
+
+
+def test_plain_text_has_no_markup_and_writes_links_out():
+    it = make("Tiêu đề <b>đậm</b> & 1 < 2", primary=["lam-dong"], topics=["buu-chinh"], link="https://mic.gov.vn/a?x=1&y=2")
+    [message] = render_items([it], profile=PLAIN)
+    assert message.startswith("Tiêu đề <b>đậm</b> & 1 < 2\n📍 Lâm Đồng #buu_chinh")
+    assert message.endswith("Xem chi tiết: https://mic.gov.vn/a?x=1&y=2")
+
+
+def test_plain_text_splits_under_2000_characters_between_items():
+    items = [make(f"Tin {n} " + "Lâm Đồng " * 30, "Lâm Đồng " * 200, primary=["lam-dong"], n=n) for n in range(12)]
+    messages = render_items(items, header=Text.bold("🔔 Tin mới") + " (12)", profile=PLAIN)
+    assert len(messages) > 2 and all(len(m) <= 2000 for m in messages)
+    assert messages[0].startswith("🔔 Tin mới (12)")
+    assert sum(m.count("Xem chi tiết: https://mic.gov.vn/a.htm") for m in messages) == 12
+    [giant] = render_items([make("x " * 3000, "x " * 3000)], profile=PLAIN)
+    assert len(giant) <= 2000 and giant.endswith("…\nXem chi tiết: https://mic.gov.vn/a.htm")
+
+
+def test_plain_summary_keeps_headings_on_continuations():
+    items = [make(f"Lâm Đồng: tin {n} " + "dài " * 40, primary=["lam-dong"], topics=["chuyen-doi-so"], period=WEEK19, n=n) for n in range(60)]
+    messages = render_summary(items, profile=PLAIN)
+    assert len(messages) > 2 and all(len(m) <= 2000 for m in messages)
+    for m in messages[1:]:
+        assert m.strip().startswith("📍 Lâm Đồng\nChuyển đổi số\n•")
+    assert sum(m.count("• ") for m in messages) == 60
