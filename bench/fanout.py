@@ -41,14 +41,14 @@ from bot import eventloop  # noqa: E402
 from bot.config import DeliveryConfig  # noqa: E402
 from bot.core.models import FeedEntry  # noqa: E402
 from bot.core.subscriptions import subscriptions_of  # noqa: E402
+from bot.delivery.channels import Channel  # noqa: E402
 from bot.delivery.instant import queue_instant  # noqa: E402
 from bot.delivery.matching import RecipientIndex, item_keys, item_matches  # noqa: E402
-from bot.delivery.channels import Channel  # noqa: E402
 from bot.delivery.profile import Limits  # noqa: E402
-from bot.messengers.telegram.profile import telegram_profile  # noqa: E402
-from bot.messengers.telegram.sender import TelegramSender  # noqa: E402
 from bot.delivery.worker import DeliveryWorker  # noqa: E402
 from bot.intake.tagging import tag_entries  # noqa: E402
+from bot.messengers.telegram.profile import telegram_profile  # noqa: E402
+from bot.messengers.telegram.sender import TelegramSender  # noqa: E402
 from bot.vietnamese.gazetteer import NATIONAL, default_gazetteer  # noqa: E402
 from bot.vietnamese.textnorm import fold  # noqa: E402
 from bot.vietnamese.topics import default_topics  # noqa: E402
