@@ -14,7 +14,7 @@ from bot.vietnamese.gazetteer import default_gazetteer
 from bot.vietnamese.topics import default_topics
 from handlers.types import Incoming, Reply, Services
 from storage.db import Database
-from tests.fake_telegram import fake_telegram  # noqa: F401  (pytest fixture)
+from tests.fakes.telegram import fake_telegram  # noqa: F401  (pytest fixture)
 from tests.feedserver import feed_server  # noqa: F401  (pytest fixture)
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC: a Tuesday

@@ -29,8 +29,8 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from tests import fake_telegram as fake_module
-from tests.fake_telegram import FakeTelegram, RateLimits, html_to_text, utf16_len
+from tests.fakes import telegram as fake_module
+from tests.fakes.telegram import FakeTelegram, RateLimits, html_to_text, utf16_len
 
 fake_telegram = fake_module.fake_telegram  # the published fixture, as a conftest would import it
 

@@ -21,7 +21,7 @@ from bot.delivery.render import (
 )
 from bot.vietnamese.gazetteer import default_gazetteer
 from bot.vietnamese.topics import default_topics
-from tests.fake_telegram import ApiError, html_to_text, utf16_len
+from tests.fakes.telegram import ApiError, html_to_text, utf16_len
 
 GAZ = default_gazetteer()
 TOPICS = default_topics()

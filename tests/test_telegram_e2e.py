@@ -13,7 +13,7 @@ from handlers import router
 from handlers.types import Services
 from storage import chats
 from tests.conftest import ADMIN_ID, make_item
-from tests.fake_telegram import FakeTelegram, Message
+from tests.fakes.telegram import FakeTelegram, Message
 
 TOKEN = "123456789:AAFakeTokenForEndToEndTests_0123456789"
 SEND_OR_EDIT = ("sendmessage", "editmessagetext")
