@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Coroutine
@@ -42,7 +41,14 @@ _CHAT_ID_FIELDS = frozenset({"chat_id", "from_chat_id"})
 
 
 class FakeTelegram(UserActions, BotApi, Records, Faults, UpdateQueue):
-    """A fake Bot API server; ``start()`` it, point PTB at ``base_url``, ``stop()`` it."""
+    """A fake Bot API server; ``start()`` it, point PTB at ``base_url``, ``stop()`` it.
+
+    What tests call comes from the parts: ``push_*`` (UserActions), ``on``,
+    ``set_member_status``, ``freeze_message``, ``commands`` (BotApi), ``sent``, ``requests``,
+    ``wait_for``, ``wait_sent``, ``wait_call`` (Records), ``fail``, ``delay``, ``outage``,
+    ``block``, ``upgrade_chat``, ``enforce_rate_limits`` (Faults), ``webhook``,
+    ``post_update``, ``pending_updates``, ``confirmed`` (UpdateQueue).
+    """
 
     def __init__(
         self,
@@ -122,10 +128,8 @@ class FakeTelegram(UserActions, BotApi, Records, Faults, UpdateQueue):
         # Stopping cancels what is in flight at once: a delayed answer is not waited for.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0)
         await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = self._runner.addresses[0][1]
 
     def stop(self) -> None:
         """Close every connection and the listening socket; join the thread."""
@@ -185,6 +189,8 @@ class FakeTelegram(UserActions, BotApi, Records, Faults, UpdateQueue):
             params = await _read_params(request)
         except ValueError as exc:
             return _error(ApiError(400, f"Bad Request: {exc}"))
+        except ConnectionError:  # the client went away mid-request (a killed process): no one to answer
+            return web.Response(status=400)
         try:
             result = await self._answer(method.lower(), params)
         except ApiError as exc:

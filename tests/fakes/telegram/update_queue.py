@@ -73,8 +73,8 @@ class UpdateQueue:
         self.waiting_polls = 0  # getUpdates calls waiting for an update right now
         self.webhook = WebhookSettings()
         self.webhook_deliveries: list[WebhookDelivery] = []
-        self.webhook_retry_seconds = 0.2
-        self.webhook_timeout_seconds = 10.0
+        self.webhook_retry_seconds = 0.2  # after a failed delivery, before the next attempt
+        self.webhook_timeout_seconds = 10.0  # the longest the fake waits for a webhook's answer
         self._updates: list[dict] = []
         self._update_ids = itertools.count(10001)
         self._confirmed_below = 0
@@ -227,13 +227,15 @@ class UpdateQueue:
 
     async def _post(self, url: str, secret: str | None, update: dict) -> WebhookDelivery:
         if self._webhook_client is None:
-            self._webhook_client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.webhook_timeout_seconds))
+            self._webhook_client = aiohttp.ClientSession()
+        timeout = aiohttp.ClientTimeout(total=self.webhook_timeout_seconds)
         headers = {"Content-Type": "application/json"}
         if secret:
             headers[SECRET_HEADER] = secret
         status: int | None = None
         try:
-            async with self._webhook_client.post(url, data=json.dumps(update, ensure_ascii=False).encode(), headers=headers) as response:
+            body = json.dumps(update, ensure_ascii=False).encode()
+            async with self._webhook_client.post(url, data=body, headers=headers, timeout=timeout) as response:
                 await response.read()
                 status = response.status
                 error = None if 200 <= status < 300 else f"Wrong response from the webhook: {status} {response.reason}"
