@@ -203,7 +203,7 @@ async def fanout(n_chats: int, db_path: Path, digests: int, rounds: int, seed: i
 
 def serve_fake() -> None:
     """--serve-fake: run FakeTelegram, answer one-line JSON commands on stdin."""
-    from tests.fake_telegram import FakeTelegram, RateLimits
+    from tests.fakes.telegram import FakeTelegram, RateLimits
 
     server = FakeTelegram(token=TOKEN, record=False).start()
     print(json.dumps({"base_url": server.base_url}), flush=True)
@@ -213,7 +213,7 @@ def serve_fake() -> None:
             server.enforce_rate_limits(RateLimits(**cmd["limits"]) if cmd["limits"] else None)
             reply = {}
         elif cmd["op"] == "stats":
-            reply = {"sent": len(server._sent), "flood": server.flood_count}  # noqa: SLF001
+            reply = {"sent": len(server.sent_messages()), "flood": server.flood_count}
         else:
             break
         print(json.dumps(reply), flush=True)

@@ -19,7 +19,7 @@ from bot.vietnamese.gazetteer import default_gazetteer
 from bot.vietnamese.topics import default_topics
 from handlers.types import Button, Incoming, Reply, Services
 from storage.db import Database
-from tests.fake_telegram import (
+from tests.fakes.telegram import (
     fake_telegram,  # noqa: F401  (pytest fixture)
     html_to_text,
     utf16_len,

@@ -36,7 +36,7 @@ from storage import chats, outbox, subscriptions
 from storage.db import Database
 from storage.outbox import NewMessage
 from tests.conftest import make_item
-from tests.fake_telegram import FakeTelegram, RateLimits
+from tests.fakes.telegram import FakeTelegram, RateLimits
 from tests.samples import SAMPLE_TXT
 
 TOKEN = "123456789:AAFakeTokenForDeliveryTests_0123456789"

@@ -17,7 +17,7 @@ from bot.messengers.telegram.html import TelegramHTML, to_terminal
 from bot.messengers.telegram.profile import MAX_MESSAGE_UTF16, telegram_profile
 from bot.vietnamese.gazetteer import default_gazetteer
 from bot.vietnamese.topics import default_topics
-from tests.fake_telegram import ApiError, html_to_text, utf16_len
+from tests.fakes.telegram import ApiError, html_to_text, utf16_len
 
 GAZ = default_gazetteer()
 TOPICS = default_topics()

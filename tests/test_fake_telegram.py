@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import httpx
 import pytest
+from aiohttp import web
 from telegram import (
     Bot,
     ChatMemberAdministrator,
@@ -20,6 +22,7 @@ from telegram import (
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -29,8 +32,8 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from tests import fake_telegram as fake_module
-from tests.fake_telegram import FakeTelegram, RateLimits, html_to_text, utf16_len
+from tests.fakes import telegram as fake_module
+from tests.fakes.telegram import SECRET_HEADER, FakeTelegram, RateLimits, html_to_text, utf16_len
 
 fake_telegram = fake_module.fake_telegram  # the published fixture, as a conftest would import it
 
@@ -271,6 +274,19 @@ async def test_rate_enforcer(fake_telegram: FakeTelegram, bot: Bot):
     await bot.send_message(12, "c")
 
 
+async def test_groups_have_a_per_minute_budget(fake_telegram: FakeTelegram, bot: Bot):
+    # One message each, then the 429 says how long until the chat's bucket has a token again:
+    # 0.1/s for a private chat, 0.6/min (0.01/s) for a group.
+    fake_telegram.enforce_rate_limits(RateLimits(global_per_second=1000, per_chat_per_second=0.1, per_chat_burst=1, group_per_minute=0.6))
+    await bot.send_message(1, "p")
+    await bot.send_message(-1001, "g")
+    with pytest.raises(RetryAfter) as private:
+        await bot.send_message(1, "p")
+    with pytest.raises(RetryAfter) as group:
+        await bot.send_message(-1001, "g")
+    assert "Retry in 10 seconds" in str(private.value) and "Retry in 100 seconds" in str(group.value)
+
+
 async def test_token_and_unknown_methods(fake_telegram: FakeTelegram):
     server = FakeTelegram(token=TOKEN).start()
     try:
@@ -317,3 +333,116 @@ async def test_async_context_manager_and_restartable_ports():
         async with Bot(TOKEN, base_url=server.base_url) as bot:
             await bot.send_message(1, "x")
     assert server.sent(1) == ["x"]
+
+
+async def test_an_outage_answers_html_502_pages_for_its_span_then_recovers(fake_telegram: FakeTelegram, bot: Bot):
+    outage = fake_telegram.outage(0.3)
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.send_message(1, "lost")
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.get_updates(timeout=0)  # every method, not only sends
+    async with httpx.AsyncClient() as client:
+        page = await client.post(f"{fake_telegram.base_url}{TOKEN}/getMe")
+    assert page.status_code == 502 and page.headers["content-type"].startswith("text/html")
+    assert page.text.startswith("<html>")
+    await asyncio.sleep(max(0.0, outage.until - time.monotonic()) + 0.05)
+    assert (await bot.send_message(1, "back")).text == "back"
+    assert fake_telegram.sent(1) == ["back"] and outage.hits == 3
+
+
+async def test_an_outage_of_one_method_leaves_the_others_working(fake_telegram: FakeTelegram, bot: Bot):
+    fake_telegram.outage(60, methods=["sendMessage"])
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.send_message(2, "lost")
+    assert (await bot.get_me()).username == fake_telegram.bot_username
+    fake_telegram.push_message(2, "/start")
+    assert len(await bot.get_updates(timeout=0)) == 1
+    fake_telegram.clear_rules()  # the outage ends early
+    await bot.send_message(2, "back")
+    assert fake_telegram.sent(2) == ["back"]
+
+
+class WebhookReceiver:
+    """A bot's webhook endpoint on 127.0.0.1: records each POST (headers, JSON body); answers
+    ``status``, or 403 when ``secret`` is set and the request does not carry it."""
+
+    def __init__(self, *, status: int = 200, secret: str | None = None) -> None:
+        self.status, self.secret = status, secret
+        self.posts: list[tuple[dict[str, str], dict]] = []
+        self.url = ""
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        self.posts.append((dict(request.headers), await request.json()))
+        if self.secret is not None and request.headers.get(SECRET_HEADER) != self.secret:
+            return web.Response(status=403)
+        return web.Response(status=self.status)
+
+    async def __aenter__(self) -> WebhookReceiver:
+        app = web.Application()
+        app.router.add_post("/hook", self._receive)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/hook"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._runner.cleanup()
+
+
+async def test_webhook_receives_updates_with_the_secret_header(fake_telegram: FakeTelegram, bot: Bot):
+    async with WebhookReceiver() as hook:
+        assert await bot.set_webhook(hook.url, secret_token="s3cret-Token_1", allowed_updates=["message"])
+        assert fake_telegram.webhook.secret_token == "s3cret-Token_1"
+        assert [c.params["url"] for c in fake_telegram.requests("setWebhook")] == [hook.url]
+        update = fake_telegram.push_message(42, "/start")
+        await fake_telegram.wait_for(lambda: fake_telegram.confirmed(update["update_id"]))
+        [(headers, body)] = hook.posts
+        assert headers[SECRET_HEADER] == "s3cret-Token_1" and body == update
+        info = await bot.get_webhook_info()
+        assert (info.url, info.pending_update_count, info.allowed_updates) == (hook.url, 0, ("message",))
+        with pytest.raises(Conflict, match="webhook is active"):
+            await bot.get_updates(timeout=0)
+        assert await bot.delete_webhook()
+        assert (await bot.get_webhook_info()).url == ""
+        fake_telegram.push_message(42, "after")
+        [later] = await bot.get_updates(timeout=0)  # back to polling
+    assert later.message.text == "after" and len(hook.posts) == 1
+    assert [c.method for c in fake_telegram.requests(ok=True) if "ebhook" in c.method] == [
+        "setWebhook", "getWebhookInfo", "deleteWebhook", "getWebhookInfo",
+    ]
+
+
+async def test_a_failing_webhook_is_retried_and_its_error_reported(fake_telegram: FakeTelegram, bot: Bot):
+    fake_telegram.webhook_retry_seconds = 0.05
+    async with WebhookReceiver(status=500) as hook:
+        await bot.set_webhook(hook.url)
+        update = fake_telegram.push_message(7, "xin chào")
+        await fake_telegram.wait_for(lambda: len(hook.posts) >= 2, what="a second attempt")
+        info = await bot.get_webhook_info()
+        assert info.pending_update_count == 1 and "500" in info.last_error_message
+        assert not fake_telegram.confirmed(update["update_id"])
+        hook.status = 200
+        await fake_telegram.wait_for(lambda: fake_telegram.confirmed(update["update_id"]))
+    assert {body["update_id"] for _, body in hook.posts} == {update["update_id"]}
+    assert SECRET_HEADER not in hook.posts[0][0]  # no secret set, no header
+    assert [d.ok for d in fake_telegram.webhook_deliveries][-1] and fake_telegram.pending_updates() == 0
+
+
+async def test_post_update_chooses_the_secret_it_sends(fake_telegram: FakeTelegram, bot: Bot):
+    async with WebhookReceiver(secret="right") as hook:
+        await bot.set_webhook(hook.url, secret_token="right")
+        message = {"message": {"message_id": 1, "date": 0, "chat": {"id": 3, "type": "private", "first_name": "A"}, "text": "hi"}}
+        assert (await fake_telegram.post_update(message)).status == 200  # the secret setWebhook set
+        assert (await fake_telegram.post_update(message, secret_token="wrong")).status == 403
+        assert (await fake_telegram.post_update(message, secret_token="")).status == 403  # no header
+    assert [headers.get(SECRET_HEADER) for headers, _ in hook.posts] == ["right", "wrong", None]
+    assert all(body["update_id"] and body["message"]["text"] == "hi" for _, body in hook.posts)
+    assert fake_telegram.pending_updates() == 0  # posted outside the queue
+
+
+async def test_set_webhook_is_checked(bot: Bot):
+    with pytest.raises(BadRequest, match="127.0.0.1"):
+        await bot.set_webhook("https://example.org/hook")  # never leaves the machine
+    with pytest.raises(BadRequest, match="(?i)secret token"):
+        await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="có dấu")

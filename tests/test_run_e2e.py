@@ -132,7 +132,7 @@ def test_run_without_a_token_says_so(tmp_path, fake_telegram, feed_server):
 
 
 def test_unreachable_bot_api_or_wrong_token_is_one_line_and_an_exit(tmp_path, feed_server):
-    from tests.fake_telegram import FakeTelegram
+    from tests.fakes.telegram import FakeTelegram
 
     feed_server.serve("/rss", rss([]))
     strict = FakeTelegram(token="987654321:AAtheOnlyTokenThisServerAcceptsXX").start()

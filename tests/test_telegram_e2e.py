@@ -17,7 +17,7 @@ from handlers import router
 from handlers.types import Services
 from storage import chats, subscriptions
 from tests.conftest import ADMIN_ID, make_item
-from tests.fake_telegram import FakeTelegram, Message
+from tests.fakes.telegram import FakeTelegram, Message
 
 TOKEN = "123456789:AAFakeTokenForEndToEndTests_0123456789"
 REPLIES = DeliveryConfig(poll_interval_seconds=0.05, backoff_base_seconds=0.05, backoff_max_seconds=0.2)
