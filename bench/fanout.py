@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot import eventloop  # noqa: E402
-from bot.config import DeliveryConfig  # noqa: E402
+from bot.config import DeliveryConfig, RateLimits  # noqa: E402
 from bot.core.models import FeedEntry  # noqa: E402
 from bot.core.subscriptions import subscriptions_of  # noqa: E402
 from bot.delivery.instant import queue_instant  # noqa: E402
@@ -252,10 +252,8 @@ def copy_outbox(db_path: Path, name: str) -> Path:
     return target
 
 
-UNLIMITED = DeliveryConfig(
-    global_per_second=1e9, private_per_second=1e9, private_burst=1000, group_per_minute=1e12,
-    concurrency=32, poll_interval_seconds=0.1,
-)
+QUICK_POLL = DeliveryConfig(concurrency=32, poll_interval_seconds=0.1)
+UNLIMITED = RateLimits(global_per_second=1e9, private_per_second=1e9, private_burst=1000, group_per_minute=1e12)
 
 
 class RecordingRequest:
@@ -292,10 +290,10 @@ class RecordingRequest:
         return Recording()
 
 
-async def send_for(db_path: Path, bot, config: DeliveryConfig, *, stop_after: int | None, seconds: float | None, fake: FakeProcess | None):
+async def send_for(db_path: Path, bot, config: DeliveryConfig, limits: RateLimits, *, stop_after: int | None, seconds: float | None, fake: FakeProcess | None):
     """Run the worker until ``stop_after`` messages were recorded or ``seconds`` passed."""
     db = await Database.open(db_path)
-    worker = DeliveryWorker(TelegramSender(bot), db, config)
+    worker = DeliveryWorker(TelegramSender(bot), db, config, limits=limits)
     await worker.start()
     t0 = time.perf_counter()
     cpu0 = time.process_time()  # this process only: worker, PTB, HTTP client, SQLite thread
@@ -387,7 +385,7 @@ async def paced_pair(db_path: Path, fake: FakeProcess, seconds: float, label: st
     fake.call(op="limits", limits=limits)
     bot = Bot(TOKEN, base_url=fake.base_url, request=HTTPXRequest(connection_pool_size=64))
     await bot.initialize()
-    ours, elapsed, flood, _ = await send_for(db_path, bot, DeliveryConfig(), stop_after=None, seconds=seconds, fake=fake)
+    ours, elapsed, flood, _ = await send_for(db_path, bot, DeliveryConfig(), RateLimits(), stop_after=None, seconds=seconds, fake=fake)
     await bot.shutdown()
     ours_rate = ours / elapsed
     fake.call(op="limits", limits=limits)  # fresh buckets for the naive run
@@ -423,7 +421,7 @@ async def sending(db_path: Path, args) -> list[tuple[str, str]]:
             outbox_copy = copy_outbox(db_path, f"{db_path.stem}-{label}.sqlite3")
             bot = Bot(TOKEN, base_url=fake.base_url, request=request(connection_pool_size=64))
             await bot.initialize()
-            sent, elapsed, _, stats = await send_for(outbox_copy, bot, UNLIMITED, stop_after=args.send, seconds=120, fake=fake)
+            sent, elapsed, _, stats = await send_for(outbox_copy, bot, QUICK_POLL, UNLIMITED, stop_after=args.send, seconds=120, fake=fake)
             await bot.shutdown()
             lines.append((f"(a) worker → PTB ({label}) → HTTP fake", f"{sent / elapsed:8.0f} msg/s  ({sent} in {elapsed:.1f} s)"))
             lines.append((f"(a) sender's own ceiling, one core ({label})", f"{sent / stats['cpu_s']:8.0f} msg/s  ({1000 * stats['cpu_s'] / sent:.2f} ms CPU per message)"))
@@ -431,7 +429,7 @@ async def sending(db_path: Path, args) -> list[tuple[str, str]]:
         recording = RecordingRequest.make()
         bot = Bot(TOKEN, request=recording)
         await bot.initialize()
-        sent, elapsed, _, _ = await send_for(db_path, bot, UNLIMITED, stop_after=args.send, seconds=120, fake=None)
+        sent, elapsed, _, _ = await send_for(db_path, bot, QUICK_POLL, UNLIMITED, stop_after=args.send, seconds=120, fake=None)
         await bot.shutdown()
         lines.append(("(a) worker → PTB → recording BaseRequest", f"{sent / elapsed:8.0f} msg/s  ({sent} in {elapsed:.1f} s)"))
 

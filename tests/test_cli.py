@@ -100,7 +100,7 @@ def test_ingest_a_feed_url(tmp_path, feed_server):
         ("[delivery]\nglobal_per_second = -1\n", "[delivery].global_per_second"),
         ('[topics]\ndisable = ["khong-co"]\n', "[topics]"),
         ("[polling]\ntagging_workers = -1\n", "[polling].tagging_workers: must be 0 or more"),
-        ('[polling]\ntagging_workers = "two"\n', "[polling].tagging_workers: must be an int"),
+        ('[polling]\ntagging_workers = "two"\n', "[polling].tagging_workers: must be a whole number"),
     ],
 )
 def test_bad_config_is_one_line_and_exit_2(tmp_path, content, expected):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.config import DeliveryConfig
+from bot.config import RateLimits
 
 PRIVATE = "private"
 
@@ -51,11 +51,11 @@ class TokenBucket:
 class Pacer:
     """When may the next message to a chat leave? ``clock`` is monotonic seconds."""
 
-    def __init__(self, config: DeliveryConfig, clock: Callable[[], float] = time.monotonic) -> None:
-        self.config = config
+    def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
         self.clock = clock
         now = clock()
-        rate = config.global_per_second
+        rate = limits.global_per_second
         self._global = TokenBucket(rate, max(1.0, rate / 5), now)
         self._chats: dict[int, TokenBucket] = {}
         self._throttled: dict[int, float] = {}  # chat → when its bucket has a token again
@@ -65,11 +65,11 @@ class Pacer:
     def _bucket(self, chat_ref: int, chat_kind: str, now: float) -> TokenBucket:
         bucket = self._chats.get(chat_ref)
         if bucket is None:
-            burst = max(1, self.config.private_burst - 1)
+            burst = max(1, self.limits.private_burst - 1)
             if chat_kind == PRIVATE:
-                bucket = TokenBucket(self.config.private_per_second, burst, now)
+                bucket = TokenBucket(self.limits.private_per_second, burst, now)
             else:
-                bucket = TokenBucket(self.config.group_per_minute / 60.0, burst, now)
+                bucket = TokenBucket(self.limits.group_per_minute / 60.0, burst, now)
             self._chats[chat_ref] = bucket
         return bucket
 

@@ -21,7 +21,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 
 from bot import eventloop
-from bot.config import DeliveryConfig
+from bot.config import DeliveryConfig, RateLimits
 from bot.delivery.senders import (
     ChatGone,
     ChatMoved,
@@ -56,6 +56,7 @@ class DeliveryWorker:
         config: DeliveryConfig,
         clock: Callable[[], float] = time.time,
         *,
+        limits: RateLimits,
         rng: random.Random | None = None,
     ) -> None:
         from bot.delivery.pacing import Pacer
@@ -67,7 +68,8 @@ class DeliveryWorker:
         self.config = config
         self.clock = clock
         self.rng = rng or random.Random()
-        self.pacer = Pacer(config, time.monotonic)
+        self.limits = limits
+        self.pacer = Pacer(limits, time.monotonic)
         self.prefetch = max(4 * config.concurrency, 64)
         self._held: OrderedDict[int, deque[Claimed]] = OrderedDict()  # claimed, not yet sent
         self._held_count = 0
@@ -183,7 +185,7 @@ class DeliveryWorker:
         picked: list[int] = []
         inactive: list[int] = []
         per_chat: dict[int, int] = {}
-        burst = max(1, self.config.private_burst - 1)
+        burst = max(1, self.limits.private_burst - 1)
         for row_id, chat_ref, active in candidates:
             if not active:
                 inactive.append(row_id)
@@ -355,20 +357,16 @@ def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.delivery.worker")
     parser.add_argument("--db", required=True)
     parser.add_argument("--base-url", default="https://api.telegram.org/bot")
-    parser.add_argument("--concurrency", type=int, default=DeliveryConfig.concurrency)
-    parser.add_argument("--global-per-second", type=float, default=DeliveryConfig.global_per_second)
-    parser.add_argument("--private-per-second", type=float, default=DeliveryConfig.private_per_second)
+    parser.add_argument("--concurrency", type=int, default=DeliveryConfig().concurrency)
+    parser.add_argument("--global-per-second", type=float, default=RateLimits().global_per_second)
+    parser.add_argument("--private-per-second", type=float, default=RateLimits().private_per_second)
     parser.add_argument("--poll-interval", type=float, default=0.2)
     args = parser.parse_args(argv)
     token = os.environ.get("TELEGRAM_BOT_TOKEN")
     if not token:
         parser.error("TELEGRAM_BOT_TOKEN is not set")
-    config = DeliveryConfig(
-        concurrency=args.concurrency,
-        global_per_second=args.global_per_second,
-        private_per_second=args.private_per_second,
-        poll_interval_seconds=args.poll_interval,
-    )
+    config = DeliveryConfig(concurrency=args.concurrency, poll_interval_seconds=args.poll_interval)
+    limits = RateLimits(global_per_second=args.global_per_second, private_per_second=args.private_per_second)
 
     async def run() -> None:
         from telegram import Bot
@@ -378,7 +376,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         db = await Database.open(args.db)
         bot = Bot(token, base_url=args.base_url, request=HTTPXRequest(connection_pool_size=max(8, config.concurrency * 2)))
         await bot.initialize()
-        worker = DeliveryWorker(TelegramSender(bot), db, config)
+        worker = DeliveryWorker(TelegramSender(bot), db, config, limits=limits)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
