@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bot import __version__, eventloop
@@ -67,7 +68,8 @@ async def _ingest(config: Config, db_path: Path, source: str, province: str | No
 
     # Read first: a source that cannot be read leaves no database behind.
     try:
-        entries, warning = await read_source(source, config.polling)
+        with _status_line(f"reading {source} …"):  # a large feed takes seconds to parse
+            entries, warning = await read_source(source, config.polling)
     except SourceError as exc:
         return _fail(f"{source}: {exc}")
     if warning:
@@ -97,13 +99,29 @@ async def _ingest(config: Config, db_path: Path, source: str, province: str | No
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _status_line(text: str) -> Iterator[None]:
+    """``text`` on the terminal while the block runs, erased after; nothing when piped."""
+    shown = sys.stdout.isatty()
+    if shown:
+        print(text, end="\r", flush=True)
+    try:
+        yield
+    finally:
+        if shown:
+            print("\x1b[K", end="", flush=True)
+
+
 def _progress(entries: int) -> contextlib.AbstractContextManager:
     """A progress line on a terminal for a large ingest (tqdm), else nothing."""
     if entries < PROGRESS_MIN_ENTRIES or not sys.stdout.isatty():
         return contextlib.nullcontext()
     from tqdm import tqdm
 
-    return tqdm(desc=f"tagging {entries} entries", unit=" items", leave=False, file=sys.stdout)
+    # get_terminal_size falls back to 80×24 where a terminal reports 0×0; tqdm would hide the bar.
+    size = shutil.get_terminal_size()
+    return tqdm(desc=f"tagging {entries} entries", unit=" items", leave=False, file=sys.stdout,
+                ncols=size.columns, nrows=size.lines)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

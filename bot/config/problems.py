@@ -143,9 +143,13 @@ def _unknown(loc: tuple, value: Any) -> str:
         return f"{where}: secrets are never read from the file; set {env} in the environment"
     fields = _fields(model)
     what = "section" if is_table else "key"
+    homes = [] if is_table else _homes(name)
     if not head and not is_table:
-        return f"{where}: a key outside any section{_top_level_hint(name)}"
+        hint = f" — did you mean {homes[0]}.{name}?" if homes else " (every key belongs in a [section])"
+        return f"{where}: a key outside any section{hint}"
     match = process.extractOne(name, list(fields), scorer=fuzz.ratio, score_cutoff=70)
+    if match is None and homes:  # a key that lives in another table (or moved there)
+        return f"{where}: unknown key here; it belongs in {' or '.join(homes)}"
     if match is None:
         known = ", ".join(k for k, sub in fields.items() if (sub is not None) == is_table)
         return f"{where}: unknown {what}" + (f" (known: {known})" if known else "")
@@ -155,10 +159,16 @@ def _unknown(loc: tuple, value: Any) -> str:
     return f"{where}: unknown {what} — did you mean {guess}?"
 
 
-def _top_level_hint(name: str) -> str:
-    """Where a key written above every table probably belongs."""
+def _homes(name: str) -> list[str]:
+    """Every table that has a key of this name: ["[telegram.limits]", "[zalo.limits]"]."""
     from bot.config.model import Config
 
-    homes = [f"[{table}].{name}" for table, sub in _fields(Config).items()
-             if sub is not None and name in _fields(sub)]
-    return f" — did you mean {homes[0]}?" if homes else " (every key belongs in a [section])"
+    found, tables = [], [("", Config)]
+    while tables:
+        prefix, model = tables.pop(0)
+        for key, sub in _fields(model).items():
+            if sub is not None:
+                tables.append((f"{prefix}.{key}" if prefix else key, sub))
+            elif key == name and prefix:
+                found.append(f"[{prefix}]")
+    return found

@@ -230,18 +230,22 @@ class FeedConfig(Section):
 
     @field_validator("url")
     @classmethod
-    def _source(cls, value: str) -> str:
+    def _source(cls, value: str, info: ValidationInfo) -> str:
+        """A well-formed http(s) URL, a file:// URL, or a local path (made absolute)."""
         from bot.intake.sourcefile import UnsupportedSource, local_path
 
         if not value.strip():
             raise ValueError("must not be empty: a URL or a local path")
         try:
-            if local_path(value) is None:
-                problem = _url_problem(value, schemes=("http", "https"))
-                if problem:
-                    raise ValueError(problem)
+            path = local_path(value)
         except UnsupportedSource as exc:
             raise ValueError(str(exc)) from None
+        if path is None:
+            problem = _url_problem(value, schemes=("http", "https"))
+            if problem:
+                raise ValueError(problem)
+        elif path == Path(value):
+            return str(_relative_path(value, info))
         return value
 
     @field_validator("province")
