@@ -146,7 +146,7 @@ class App:
 
 async def run_app(config: Config) -> int:
     """`diemtin run`: returns the process exit code."""
-    setup_logging(config.log_level, secrets=[config.telegram.token or ""])
+    setup_logging(config.log_level, secrets=list(config.secrets))
     if not config.telegram.token:
         print("diemtin: config: [telegram].token: not set; export TELEGRAM_BOT_TOKEN", file=sys.stderr)
         return EXIT_USAGE

@@ -66,6 +66,7 @@ def test_secrets_never_in_repr_dump_or_problems(tmp_path):
     assert config.telegram.webhook_secret == SECRET
     shown = repr(config) + str(config.model_dump()) + repr(config.telegram)
     assert "secret" not in shown.lower()
+    assert set(config.secrets) == {TOKEN, SECRET}  # what log lines are scrubbed of
     # A wrong secret is described by its length, never shown.
     lines = problems({"telegram": hook}, env={**env, "TELEGRAM_WEBHOOK_SECRET": "ab cd"})
     assert lines == ["[telegram]: TELEGRAM_WEBHOOK_SECRET: must be 8 to 256 characters of A-Z, "

@@ -6,21 +6,23 @@ with every problem, one line each. ``bot.config.checks`` adds what needs the fil
 """
 
 from bot.config.loading import load_config, parse_config
+from bot.config.messengers import (
+    MessengerConfig,
+    RateLimits,
+    TelegramConfig,
+    ZaloConfig,
+    ZaloLimits,
+)
 from bot.config.model import Config
 from bot.config.problems import ConfigError
 from bot.config.schema import (
     DeliveryConfig,
     FeedConfig,
     LoggingConfig,
-    MessengerConfig,
     PollingConfig,
-    RateLimits,
     ScheduleConfig,
     StorageConfig,
-    TelegramConfig,
     TopicsConfig,
-    ZaloConfig,
-    ZaloLimits,
 )
 
 __all__ = [

@@ -8,18 +8,16 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
+from bot.config.messengers import MessengerConfig, TelegramConfig, ZaloConfig
 from bot.config.schema import (
     DeliveryConfig,
     FeedConfig,
     LoggingConfig,
-    MessengerConfig,
     PollingConfig,
     ScheduleConfig,
     Section,
     StorageConfig,
-    TelegramConfig,
     TopicsConfig,
-    ZaloConfig,
 )
 from bot.vietnamese.weekday import WeeklySlot
 
@@ -92,6 +90,11 @@ class Config(Section):
     def messengers(self) -> tuple[MessengerConfig, ...]:
         """The enabled messengers (their token is set), in a fixed order."""
         return tuple(m for m in self.all_messengers if m.enabled)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every token and webhook secret that is set: what log lines must never show."""
+        return tuple(s for m in self.all_messengers for s in (m.token, m.webhook_secret) if s)
 
     def messenger(self, name: str) -> MessengerConfig:
         """The table of one messenger by name ("telegram", "zalo"), enabled or not."""

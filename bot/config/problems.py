@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
 
-from bot.config.schema import MessengerConfig, Problems, Section
+from bot.config.messengers import MessengerConfig
+from bot.config.schema import Problems, Section
 
 _SECRET_KEYS = {"token", "bot_token", "secret", "secret_token", "webhook_secret"}
 _GIVEN_TYPE = {

@@ -1,16 +1,15 @@
-"""The shape of config.toml: one frozen, strict pydantic model per table.
+"""The shape of config.toml: one frozen, strict pydantic model per table (the messengers'
+tables are in bot/config/messengers.py).
 
 Validation context (``model_validate(..., context=...)``): ``base``, the folder relative paths
 are read against, and ``env``, the environment that tokens and webhook secrets come from.
-Secrets are private attributes: never a field, so never in a repr, a dump or an error.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,9 +29,6 @@ from bot.vietnamese.weekday import WeeklySlot, parse_weekly_slot
 if TYPE_CHECKING:
     from bot.vietnamese.topics import Topics
 
-_SECRET = re.compile(r"[A-Za-z0-9_-]{8,256}")
-
-
 class Problems(ValueError):
     """Problems a validator found, each under a key of its table: [(key or None, text)]."""
 
@@ -41,18 +37,18 @@ class Problems(ValueError):
         self.problems = problems
 
 
-def _context(info: ValidationInfo) -> Mapping[str, Any]:
+def context_of(info: ValidationInfo) -> Mapping[str, Any]:
     return info.context or {}
 
 
-def _relative_path(value: Any, info: ValidationInfo) -> Path:
+def relative_path(value: Any, info: ValidationInfo) -> Path:
     if not isinstance(value, str) or not value:
         raise ValueError(f"must be a path (a string), got {value!r}")
     path = Path(value).expanduser()
-    return path if path.is_absolute() else Path(_context(info).get("base", Path.cwd())) / path
+    return path if path.is_absolute() else Path(context_of(info).get("base", Path.cwd())) / path
 
 
-def _url_problem(url: str, *, schemes: tuple[str, ...]) -> str | None:
+def url_problem(url: str, *, schemes: tuple[str, ...]) -> str | None:
     parts = urlsplit(url)
     if parts.scheme.lower() not in schemes:
         return f"must be an {' or '.join(schemes)} URL, got {url!r}"
@@ -64,7 +60,7 @@ def _url_problem(url: str, *, schemes: tuple[str, ...]) -> str | None:
 def _http_url(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"must be a URL (a string), got {value!r}")
-    problem = _url_problem(value, schemes=("http", "https"))
+    problem = url_problem(value, schemes=("http", "https"))
     if problem:
         raise ValueError(problem)
     return value
@@ -94,133 +90,8 @@ class Section(BaseModel):
     )
 
 
-# ----------------------------------------------------------------------------- messengers
-
-
-class RateLimits(Section):
-    """How fast one messenger may be sent to; Telegram's published limits by default."""
-
-    global_per_second: PositiveFloat = 30.0
-    private_per_second: PositiveFloat = 1.0
-    private_burst: PositiveInt = 3
-    group_per_minute: PositiveFloat = 20.0
-
-
-class ZaloLimits(RateLimits):
-    """Zalo publishes no rate: well under Telegram's, and a 429 pauses sending anyway."""
-
-    global_per_second: PositiveFloat = 5.0
-    private_per_second: PositiveFloat = 1.0
-    private_burst: PositiveInt = 2
-    group_per_minute: PositiveFloat = 10.0
-
-
-class MessengerConfig(Section):
-    """One messenger's table; it is enabled when its token is in the environment."""
-
-    name: ClassVar[str]
-    token_env: ClassVar[str]
-    secret_env: ClassVar[str]
-    user_id_kind: ClassVar[str]
-
-    base_url: HttpUrl
-    admins: frozenset[str] = frozenset()
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str | None = None
-    webhook_listen: ListenAddress
-    poll_timeout: PositiveInt = 30
-    limits: RateLimits = RateLimits()
-
-    _token: str | None = PrivateAttr(None)
-    _webhook_secret: str | None = PrivateAttr(None)
-
-    @classmethod
-    def valid_user_id(cls, value: Any) -> bool:
-        return isinstance(value, str) and bool(value.strip())
-
-    @field_validator("admins", mode="before")
-    @classmethod
-    def _admins(cls, value: Any) -> frozenset[str]:
-        if isinstance(value, frozenset | set | tuple):  # a default, or built in code
-            value = list(value)
-        if not isinstance(value, list):
-            raise ValueError(f"must be a list of {cls.user_id_kind}, got {value!r}")
-        bad = [v for v in value if isinstance(v, bool) or not cls.valid_user_id(v)]
-        if bad:
-            shown = ", ".join(repr(v) for v in bad)
-            raise ValueError(f"must be a list of {cls.user_id_kind}, not {shown}")
-        return frozenset(str(v).strip() for v in value)
-
-    @model_validator(mode="after")
-    def _webhook_and_secrets(self, info: ValidationInfo) -> MessengerConfig:
-        env = _context(info).get("env", {})
-        self._token = (env.get(self.token_env) or "").strip() or None
-        self._webhook_secret = env.get(self.secret_env) or None
-        problems: list[tuple[str | None, str]] = []
-        if self.webhook_url is not None:
-            problem = _url_problem(self.webhook_url, schemes=("https",))
-            if problem and self.mode == "webhook":
-                problems.append(("webhook_url", problem + ' (mode = "webhook" needs a public HTTPS URL)'))
-        elif self.mode == "webhook":
-            problems.append(("webhook_url", 'required when mode = "webhook" (the public HTTPS URL)'))
-        if self.mode == "webhook" and self.enabled:
-            if self._webhook_secret is None:
-                problems.append((None, f'mode = "webhook" needs a secret: set {self.secret_env}'))
-            elif not _SECRET.fullmatch(self._webhook_secret):
-                problems.append((None, f"{self.secret_env}: must be 8 to 256 characters of A-Z, "
-                                       f"a-z, 0-9, _ and - (it has {len(self._webhook_secret)})"))
-        if problems:
-            raise Problems(problems)
-        return self
-
-    @property
-    def token(self) -> str | None:
-        """The bot token from the environment (``token_env``), None when unset."""
-        return self._token
-
-    @property
-    def webhook_secret(self) -> str | None:
-        """The webhook secret from the environment (``secret_env``), None when unset."""
-        return self._webhook_secret
-
-    @property
-    def enabled(self) -> bool:
-        return self._token is not None
-
-
-class TelegramConfig(MessengerConfig):
-    name: ClassVar[str] = "telegram"
-    token_env: ClassVar[str] = "TELEGRAM_BOT_TOKEN"
-    secret_env: ClassVar[str] = "TELEGRAM_WEBHOOK_SECRET"
-    user_id_kind: ClassVar[str] = "Telegram user ids (whole numbers)"
-
-    base_url: HttpUrl = "https://api.telegram.org/bot"
-    base_file_url: HttpUrl | None = None
-    webhook_listen: ListenAddress = "127.0.0.1:8080"
-
-    @classmethod
-    def valid_user_id(cls, value: Any) -> bool:
-        if isinstance(value, str):
-            value = int(value) if value.strip().isdigit() else None
-        return isinstance(value, int) and value > 0
-
-
-class ZaloConfig(MessengerConfig):
-    name: ClassVar[str] = "zalo"
-    token_env: ClassVar[str] = "ZALO_BOT_TOKEN"
-    secret_env: ClassVar[str] = "ZALO_WEBHOOK_SECRET"
-    user_id_kind: ClassVar[str] = "Zalo user ids (strings)"
-
-    base_url: HttpUrl = "https://bot-api.zaloplatforms.com/bot"
-    webhook_listen: ListenAddress = "127.0.0.1:8081"
-    limits: ZaloLimits = ZaloLimits()
-
-
-# ----------------------------------------------------------------------------- the rest
-
-
 class StorageConfig(Section):
-    path: Annotated[Path, BeforeValidator(_relative_path)] = "data/diemtin.sqlite3"  # type: ignore[assignment]
+    path: Annotated[Path, BeforeValidator(relative_path)] = "data/diemtin.sqlite3"  # type: ignore[assignment]
 
 
 class FeedConfig(Section):
@@ -241,11 +112,11 @@ class FeedConfig(Section):
         except UnsupportedSource as exc:
             raise ValueError(str(exc)) from None
         if path is None:
-            problem = _url_problem(value, schemes=("http", "https"))
+            problem = url_problem(value, schemes=("http", "https"))
             if problem:
                 raise ValueError(problem)
         elif path == Path(value):
-            return str(_relative_path(value, info))
+            return str(relative_path(value, info))
         return value
 
     @field_validator("province")
@@ -313,7 +184,7 @@ class TopicsConfig(Section):
 
     model_config = ConfigDict(extra="allow")
 
-    path: Annotated[Path, BeforeValidator(_relative_path)] | None = None
+    path: Annotated[Path, BeforeValidator(relative_path)] | None = None
     _taxonomy: Topics | None = PrivateAttr(None)
 
     @model_validator(mode="after")
