@@ -54,8 +54,8 @@ def test_messengers_are_enabled_by_their_token_only():
 
 
 def test_admins_are_strings_whichever_way_they_were_written():
-    config = parse_config({"telegram": {"admins": [42, "43"]}}, env={})
-    assert config.telegram.admins == frozenset({"42", "43"})
+    config = parse_config({"telegram": {"admins": [42, "043"]}, "zalo": {"admins": [" z1 "]}}, env={})
+    assert config.telegram.admins == frozenset({"42", "43"}) and config.zalo.admins == frozenset({"z1"})
     assert config.is_admin("telegram", 42) and config.is_admin("telegram", "43")
 
 

@@ -134,3 +134,11 @@ def test_check_config_says_what_would_run(tmp_path):
     assert out.stderr == (f"warning: [[feeds]] #2.url: {tmp_path / 'missing.xml'}: file not found; "
                           "it is polled anyway and counts as a failing feed until it appears\n")
     assert TOKEN not in out.stdout + out.stderr
+
+
+def test_check_config_warns_when_a_running_messenger_has_no_admin(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("[zalo]\nadmins = []\n", encoding="utf-8")
+    out = diemtin("check-config", "--config", str(config), env={"ZALO_BOT_TOKEN": "77:zz"}, timeout=30)
+    assert out.returncode == 0 and "runs zalo (polling, 0 admins)" in out.stdout
+    assert out.stderr == "warning: [zalo].admins: empty: nobody may use /thongke, /guitin or /nguon on zalo\n"

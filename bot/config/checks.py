@@ -29,6 +29,10 @@ def check_config(config: Config) -> CheckReport:
         if path is not None and not path.is_file():
             report.warnings.append(f"[[feeds]] #{n}.url: {path}: file not found; it is polled "
                                    "anyway and counts as a failing feed until it appears")
+    for m in config.messengers:
+        if not m.admins:
+            report.warnings.append(f"[{m.name}].admins: empty: nobody may use /thongke, /guitin "
+                                   f"or /nguon on {m.name}")
     running = [f"{m.name} ({m.mode}, {counted(len(m.admins), 'admin')})" for m in config.messengers]
     idle = [f"{m.name} (no {m.token_env})" for m in config.all_messengers if not m.enabled]
     messengers = f"runs {', '.join(running)}" if running else "no messenger would run"

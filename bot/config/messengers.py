@@ -64,8 +64,9 @@ class MessengerConfig(Section):
     _webhook_secret: str | None = PrivateAttr(None)
 
     @classmethod
-    def valid_user_id(cls, value: Any) -> bool:
-        return isinstance(value, str) and bool(value.strip())
+    def user_id(cls, value: Any) -> str | None:
+        """The id as stored and compared, or None when ``value`` is not one."""
+        return value.strip() or None if isinstance(value, str) else None
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -74,11 +75,12 @@ class MessengerConfig(Section):
             value = list(value)
         if not isinstance(value, list):
             raise ValueError(f"must be a list of {cls.user_id_kind}, got {value!r}")
-        bad = [v for v in value if isinstance(v, bool) or not cls.valid_user_id(v)]
+        ids = {v: None if isinstance(v, bool) else cls.user_id(v) for v in value}
+        bad = [v for v, user_id in ids.items() if user_id is None]
         if bad:
             shown = ", ".join(repr(v) for v in bad)
             raise ValueError(f"must be a list of {cls.user_id_kind}, not {shown}")
-        return frozenset(str(v).strip() for v in value)
+        return frozenset(ids.values())
 
     @model_validator(mode="after")
     def _webhook_and_secrets(self, info: ValidationInfo) -> MessengerConfig:
@@ -128,10 +130,10 @@ class TelegramConfig(MessengerConfig):
     webhook_listen: ListenAddress = "127.0.0.1:8080"
 
     @classmethod
-    def valid_user_id(cls, value: Any) -> bool:
+    def user_id(cls, value: Any) -> str | None:
         if isinstance(value, str):
             value = int(value) if value.strip().isdigit() else None
-        return isinstance(value, int) and value > 0
+        return str(value) if isinstance(value, int) and value > 0 else None
 
 
 class ZaloConfig(MessengerConfig):

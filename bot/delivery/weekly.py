@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.core.models import TaggedItem
 from bot.delivery.matching import RecipientIndex, item_keys
 from bot.delivery.render import render_summary
+from bot.plural import counted
 from bot.vietnamese.weekday import WeeklySlot
 from storage import items as item_store
 from storage import outbox
@@ -161,7 +162,7 @@ async def queue_due_summaries(
                 queued += await outbox.enqueue_in(conn, messages, now=now) if messages else 0
                 await outbox.mark_summary_in(conn, done, week_key=key, now=now, sent=True)
                 await outbox.mark_summary_in(conn, nothing, week_key=key, now=now, sent=False)
-    log.info("weekly: %d summary messages queued for %d chats", queued, len(wanted))
+    log.info("weekly: %s queued for %s", counted(queued, "summary message"), counted(len(wanted), "chat"))
     return queued
 
 
