@@ -38,13 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot import eventloop  # noqa: E402
-from bot.config import DeliveryConfig  # noqa: E402
+from bot.config import DeliveryConfig, RateLimits  # noqa: E402
 from bot.core.models import FeedEntry  # noqa: E402
 from bot.core.subscriptions import subscriptions_of  # noqa: E402
 from bot.delivery.channels import Channel  # noqa: E402
 from bot.delivery.instant import queue_instant  # noqa: E402
 from bot.delivery.matching import RecipientIndex, item_keys, item_matches  # noqa: E402
-from bot.delivery.profile import Limits  # noqa: E402
 from bot.delivery.worker import DeliveryWorker  # noqa: E402
 from bot.intake.tagging import tag_entries  # noqa: E402
 from bot.messengers.telegram.profile import telegram_profile  # noqa: E402
@@ -255,19 +254,9 @@ def copy_outbox(db_path: Path, name: str) -> Path:
     return target
 
 
-PROFILES = {"telegram": telegram_profile(Limits(30, 1, 3, 20))}
-
-
-def channels(bot, config: DeliveryConfig) -> dict[str, Channel]:
-    """Telegram with the config's limits (the bot's own [delivery] keys)."""
-    limits = Limits(config.global_per_second, config.private_per_second, config.private_burst, config.group_per_minute)
-    return {"telegram": Channel(telegram_profile(limits), TelegramSender(bot))}
-
-
-UNLIMITED = DeliveryConfig(
-    global_per_second=1e9, private_per_second=1e9, private_burst=1000, group_per_minute=1e12,
-    concurrency=32, poll_interval_seconds=0.1,
-)
+PROFILES = {"telegram": telegram_profile(RateLimits())}
+QUICK_POLL = DeliveryConfig(concurrency=32, poll_interval_seconds=0.1)
+UNLIMITED = RateLimits(global_per_second=1e9, private_per_second=1e9, private_burst=1000, group_per_minute=1e12)
 
 
 class RecordingRequest:
@@ -304,10 +293,10 @@ class RecordingRequest:
         return Recording()
 
 
-async def send_for(db_path: Path, bot, config: DeliveryConfig, *, stop_after: int | None, seconds: float | None, fake: FakeProcess | None):
+async def send_for(db_path: Path, bot, config: DeliveryConfig, limits: RateLimits, *, stop_after: int | None, seconds: float | None, fake: FakeProcess | None):
     """Run the worker until ``stop_after`` messages were recorded or ``seconds`` passed."""
     db = await Database.open(db_path)
-    worker = DeliveryWorker(channels(bot, config), db, config)
+    worker = DeliveryWorker({"telegram": Channel(telegram_profile(limits), TelegramSender(bot))}, db, config)
     await worker.start()
     t0 = time.perf_counter()
     cpu0 = time.process_time()  # this process only: worker, PTB, HTTP client, SQLite thread
@@ -400,7 +389,7 @@ async def paced_pair(db_path: Path, fake: FakeProcess, seconds: float, label: st
     fake.call(op="limits", limits=limits)
     bot = Bot(TOKEN, base_url=fake.base_url, request=HTTPXRequest(connection_pool_size=64))
     await bot.initialize()
-    ours, elapsed, flood, _ = await send_for(db_path, bot, DeliveryConfig(), stop_after=None, seconds=seconds, fake=fake)
+    ours, elapsed, flood, _ = await send_for(db_path, bot, DeliveryConfig(), RateLimits(), stop_after=None, seconds=seconds, fake=fake)
     await bot.shutdown()
     ours_rate = ours / elapsed
     fake.call(op="limits", limits=limits)  # fresh buckets for the naive run
@@ -436,7 +425,7 @@ async def sending(db_path: Path, args) -> list[tuple[str, str]]:
             outbox_copy = copy_outbox(db_path, f"{db_path.stem}-{label}.sqlite3")
             bot = Bot(TOKEN, base_url=fake.base_url, request=request(connection_pool_size=64))
             await bot.initialize()
-            sent, elapsed, _, stats = await send_for(outbox_copy, bot, UNLIMITED, stop_after=args.send, seconds=120, fake=fake)
+            sent, elapsed, _, stats = await send_for(outbox_copy, bot, QUICK_POLL, UNLIMITED, stop_after=args.send, seconds=120, fake=fake)
             await bot.shutdown()
             lines.append((f"(a) worker → PTB ({label}) → HTTP fake", f"{sent / elapsed:8.0f} msg/s  ({sent} in {elapsed:.1f} s)"))
             lines.append((f"(a) sender's own ceiling, one core ({label})", f"{sent / stats['cpu_s']:8.0f} msg/s  ({1000 * stats['cpu_s'] / sent:.2f} ms CPU per message)"))
@@ -444,7 +433,7 @@ async def sending(db_path: Path, args) -> list[tuple[str, str]]:
         recording = RecordingRequest.make()
         bot = Bot(TOKEN, request=recording)
         await bot.initialize()
-        sent, elapsed, _, _ = await send_for(db_path, bot, UNLIMITED, stop_after=args.send, seconds=120, fake=None)
+        sent, elapsed, _, _ = await send_for(db_path, bot, QUICK_POLL, UNLIMITED, stop_after=args.send, seconds=120, fake=None)
         await bot.shutdown()
         lines.append(("(a) worker → PTB → recording BaseRequest", f"{sent / elapsed:8.0f} msg/s  ({sent} in {elapsed:.1f} s)"))
 

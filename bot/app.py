@@ -26,8 +26,8 @@ from bot.intake.ingest import Ingestor, IngestReport
 from bot.logsetup import setup_logging
 from bot.messengers.base import Messenger, StartFailed
 from bot.messengers.registry import build_messengers, profiles
+from bot.plural import counted
 from bot.vietnamese.gazetteer import default_gazetteer
-from bot.vietnamese.topics import Topics
 from handlers.types import Services
 from storage import feeds as feed_store
 from storage.db import Database
@@ -41,7 +41,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 async def open_services(config: Config, clock: Callable[[], float] = time.time) -> Services:
     """Storage and the shared reference data, as every entry point needs them."""
     db = await Database.open(config.storage_path)
-    topics = config.topics or Topics.load()
+    topics = config.topics
     return Services(
         db=db, config=config, gazetteer=default_gazetteer(), topics=topics, clock=clock,
         profiles=profiles(config),
@@ -152,9 +152,10 @@ class App:
 
 async def run_app(config: Config) -> int:
     """`diemtin run`: returns the process exit code."""
-    setup_logging(config.log_level, secrets=[config.telegram.token or ""])
-    if not config.telegram.token:
-        print("diemtin: config: no messenger token set; export TELEGRAM_BOT_TOKEN", file=sys.stderr)
+    setup_logging(config.log_level, secrets=list(config.secrets))
+    if not config.messengers:
+        names = " or ".join(m.token_env for m in config.all_messengers)
+        print(f"diemtin: config: no messenger has a token; export {names}", file=sys.stderr)
         return EXIT_USAGE
     services = await open_services(config)
     app = App(config, services)
@@ -187,5 +188,10 @@ async def queue_weekly_once(config: Config, *, now_all: bool = False, chat: str 
         )
     finally:
         await services.db.close()
-    print(f"{queued} summary messages queued; the running bot sends them within seconds")
+    if queued:
+        print(f"{counted(queued, 'summary message')} queued; the running bot sends "
+              f"{'it' if queued == 1 else 'them'} within seconds")
+    else:
+        print("no summary queued" + ("" if now_all or chat else
+              ": none is due yet (--now queues one for every active chat)"))
     return EXIT_OK

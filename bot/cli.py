@@ -1,17 +1,22 @@
-"""The `diemtin` command line: classify, ingest, demo, run, weekly."""
+"""The `diemtin` command line: classify, ingest, demo, run, weekly, check-config."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bot import __version__, eventloop
 from bot.config import Config, ConfigError, load_config, parse_config
+from bot.plural import counted
+from storage.db import StorageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PROGRESS_MIN_ENTRIES = 300  # fewer are tagged in about a second: no progress line
 
 
 def _load_config(path: str | None, *, required: bool) -> Config:
@@ -24,6 +29,11 @@ def _load_config(path: str | None, *, required: bool) -> Config:
     return load_config(path)
 
 
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"diemtin: {message}", file=sys.stderr)
+    return code
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from bot.intake.itemjson import item_to_json
     from bot.intake.sourcefile import read_entries
@@ -34,8 +44,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     try:
         entries = read_entries(args.file)
     except Exception as exc:  # noqa: BLE001 — any unreadable input is one line, not a traceback
-        print(f"diemtin: cannot read {args.file}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return _fail(f"cannot read {args.file}: {reason}")
     gazetteer, topics = default_gazetteer(), default_topics()
     items, _periods = tag_entries(entries, feed_key=str(args.file), gazetteer=gazetteer, topics=topics)
     if args.json:
@@ -45,34 +55,39 @@ def cmd_classify(args: argparse.Namespace) -> int:
         return EXIT_OK
     from bot.intake.itemjson import describe_item
 
-    print(f"{len(items)} items")
+    print(counted(len(items), "item"))
     for n, item in enumerate(items, 1):
         print(f"{n:>3}. {describe_item(item, gazetteer)}")
     return EXIT_OK
 
 
-async def _ingest(config: Config, source: str, province: str | None) -> int:
-    from bot.intake.ingest import Ingestor
+async def _ingest(config: Config, db_path: Path, source: str, province: str | None) -> int:
+    from bot.intake.ingest import Ingestor, SourceError, read_source
     from bot.vietnamese.gazetteer import default_gazetteer
-    from bot.vietnamese.topics import Topics
     from storage.db import Database
 
-    gazetteer = default_gazetteer()
-    topics = config.topics or Topics.load()
-    db = await Database.open(config.storage_path)
+    # Read first: a source that cannot be read leaves no database behind.
+    try:
+        with _status_line(f"reading {source} …"):  # a large feed takes seconds to parse
+            entries, warning = await read_source(source, config.polling)
+    except SourceError as exc:
+        return _fail(f"{source}: {exc}")
+    if warning:
+        print(f"warning: {source}: {warning}", file=sys.stderr)
+    gazetteer, topics = default_gazetteer(), config.topics
+    db = await Database.open(db_path)
     ingestor = Ingestor(db, gazetteer=gazetteer, topics=topics, polling=config.polling)
     try:
-        report = await ingestor.ingest_source(source, default_province=province)
+        with _progress(len(entries)) as bar:
+            report = await ingestor.store(
+                entries, source=source, feed_id=None, default_province=province,
+                on_part=bar.update if bar is not None else None,
+            )
     finally:
         await ingestor.close()
         await db.close()
-    if report.status == "error":
-        print(f"diemtin: {source}: {report.error}", file=sys.stderr)
-        return EXIT_FAILED
-    if report.warning:
-        print(f"warning: {report.warning}", file=sys.stderr)
-    print(f"{report.entries} entries, {report.items_found} items, {report.items_added} new "
-          f"→ {config.storage_path}")
+    print(f"{counted(report.entries, 'entry', 'entries')}, {counted(report.items_found, 'item')}, "
+          f"{report.items_added} new → {db_path}")
     for title, counter, label in (
         ("province", report.provinces, lambda s: gazetteer.display(s)),
         ("topic", report.topics, lambda s: topics.get(s).label("vi")),
@@ -84,7 +99,35 @@ async def _ingest(config: Config, source: str, province: str | None) -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _status_line(text: str) -> Iterator[None]:
+    """``text`` on the terminal while the block runs, erased after; nothing when piped."""
+    shown = sys.stdout.isatty()
+    if shown:
+        print(text, end="\r", flush=True)
+    try:
+        yield
+    finally:
+        if shown:
+            print("\x1b[K", end="", flush=True)
+
+
+def _progress(entries: int) -> contextlib.AbstractContextManager:
+    """A progress line on a terminal for a large ingest (tqdm), else nothing."""
+    if entries < PROGRESS_MIN_ENTRIES or not sys.stdout.isatty():
+        return contextlib.nullcontext()
+    from tqdm import tqdm
+
+    # get_terminal_size falls back to 80×24 where a terminal reports 0×0; tqdm would hide the bar.
+    size = shutil.get_terminal_size()
+    return tqdm(desc=f"tagging {entries} entries", unit=" items", leave=False, file=sys.stdout,
+                ncols=size.columns, nrows=size.lines)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
+    if args.config is None and args.db is None and not Path("config.toml").exists():
+        return _fail("ingest: where should the items go? give --db PATH or --config PATH "
+                     "(there is no ./config.toml here)", EXIT_USAGE)
     config = _load_config(args.config, required=False)
     province = None
     if args.province:
@@ -92,10 +135,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         resolved = default_gazetteer().resolve(args.province)
         if resolved.unit is None:
-            print(f"diemtin: unknown province {args.province!r}", file=sys.stderr)
-            return EXIT_USAGE
+            return _fail(f"unknown province {args.province!r}", EXIT_USAGE)
         province = resolved.unit.slug
-    return eventloop.run(_ingest(config, args.source, province))
+    db_path = Path(args.db) if args.db else config.storage_path
+    return eventloop.run(_ingest(config, db_path, args.source, province))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -118,6 +161,19 @@ def cmd_weekly(args: argparse.Namespace) -> int:
     return eventloop.run(queue_weekly_once(config, now_all=args.now, chat=args.chat))
 
 
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from bot.config.checks import check_config
+
+    config = _load_config(args.config, required=True)
+    report = check_config(config)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if report.problems:
+        raise ConfigError(report.problems, str(config.path) if config.path else None)
+    print(report.summary)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="diemtin", description="Provincial ICT news digests → personal chat alerts."
@@ -131,8 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_classify)
 
     p = sub.add_parser("ingest", help="fetch, split, tag and store one feed or file once")
-    p.add_argument("source", help="a feed URL, a local feed, HTML or text file")
+    p.add_argument("source", help="a feed URL (http, https, file) or a local feed, HTML or text file")
     p.add_argument("--config", help="config file (default ./config.toml if present)")
+    p.add_argument("--db", help="database file (default: [storage].path of the config)")
     p.add_argument("--province", help="default province for a provincial portal's items")
     p.set_defaults(func=cmd_ingest)
 
@@ -148,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", action="store_true", help="queue for every active chat, due or not")
     p.add_argument("--chat", help="only this chat (messenger chat id)")
     p.set_defaults(func=cmd_weekly)
+
+    p = sub.add_parser("check-config", help="check a config file and what it points at, then exit")
+    p.add_argument("--config", help="config file (default ./config.toml)")
+    p.set_defaults(func=cmd_check_config)
     return parser
 
 
@@ -156,8 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as exc:
-        print(f"diemtin: config: {exc}", file=sys.stderr)
+        for line in exc.lines():
+            print(f"diemtin: {line}", file=sys.stderr)
         return EXIT_USAGE
+    except StorageError as exc:
+        return _fail(f"storage: {exc}", EXIT_USAGE)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `diemtin classify … | head`

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -23,6 +25,38 @@ from storage.checkpoint import Checkpointer
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StorageError(Exception):
+    """The database cannot be opened; the message is one line for an operator."""
+
+
+def open_problem(path: str | Path) -> str | None:
+    """Why a database at ``path`` could not be opened or created, found without touching it."""
+    file = Path(path)
+    if file.exists():
+        if file.is_dir():
+            return "is a folder, not a database file"
+        try:
+            with file.open("rb") as fh:
+                head = fh.read(len(_SQLITE_HEADER))
+        except OSError as exc:
+            return f"cannot be read: {exc.strerror}"
+        if head and head != _SQLITE_HEADER:  # an empty file is a new database to SQLite
+            return "is not a SQLite database"
+        if not os.access(file, os.W_OK):
+            return "is not writable"
+        folder = file.parent
+    else:
+        folder = file.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            return f"cannot be created: {folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):  # SQLite keeps its -wal and -shm files beside it
+        return f"cannot be written: the folder {folder} is not writable"
+    return None
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -46,25 +80,41 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path, *, busy_timeout_ms: int = 5000) -> Database:
-        """Open (creating folders as needed), configure and migrate the database."""
+        """Open (creating folders as needed), configure and migrate the database.
+
+        Raises StorageError (one line) when the file or its folder is unusable.
+        """
         path = str(path)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        # Items are ~2.4 KB; 16 KiB pages hold several (takes effect only for a new file).
-        await conn.execute("PRAGMA page_size = 16384")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        db = cls(conn, path)
-        await db.migrate()
-        if path != ":memory:":
-            # Checkpoints happen off the writer's path (storage/checkpoint.py says why).
-            await conn.execute("PRAGMA wal_autocheckpoint = 0")
-            db._checkpointer = Checkpointer(path)
-            db._checkpointer.start()
+        try:
+            if path != ":memory:":
+                problem = open_problem(path)
+                if problem:
+                    raise StorageError(f"{path}: {problem}")
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"{path}: cannot be opened: {_reason(exc)}") from exc
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            # Items are ~2.4 KB; 16 KiB pages hold several (takes effect only for a new file).
+            await conn.execute("PRAGMA page_size = 16384")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            db = cls(conn, path)
+            await db.migrate()
+            if path != ":memory:":
+                # Checkpoints happen off the writer's path (storage/checkpoint.py says why).
+                await conn.execute("PRAGMA wal_autocheckpoint = 0")
+                db._checkpointer = Checkpointer(path)
+                db._checkpointer.start()
+        except BaseException as exc:
+            # aiosqlite's thread is not a daemon: left open, it keeps the process alive for ever.
+            await conn.close()
+            if isinstance(exc, OSError | sqlite3.Error):
+                raise StorageError(f"{path}: cannot be opened: {_reason(exc)}") from exc
+            raise
         return db
 
     async def close(self) -> None:
@@ -132,3 +182,9 @@ class Database:
     async def scalar(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+def _reason(exc: OSError | sqlite3.Error) -> str:
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        return "not a SQLite database"
+    return getattr(exc, "strerror", None) or str(exc)

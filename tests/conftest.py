@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.config import Config, parse_config
+from bot.config import Config, RateLimits, parse_config
 from bot.core.models import TaggedItem
 from bot.delivery.packing import render_reply
-from bot.delivery.profile import Limits
 from bot.messengers.registry import profiles
 from bot.messengers.telegram.profile import telegram_profile
 from bot.vietnamese.gazetteer import default_gazetteer
@@ -132,7 +131,7 @@ _MARKUP = re.compile(
     r"<(?P<close>/?)(?P<tag>[a-z]+)(?P<attrs>(?: [a-z]+=\"[^\"<>]*\")*)>"
     r"|&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);"
 )
-TELEGRAM = telegram_profile(Limits(30, 1, 3, 20))
+TELEGRAM = telegram_profile(RateLimits())
 
 
 @dataclass(frozen=True)

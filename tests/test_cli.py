@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.samples import SAMPLE_TXT, sample_rss
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def diemtin(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True, text=True, timeout=120, cwd=cwd or ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-    )
+from tests.command import diemtin, diemtin_command
+from tests.samples import SAMPLE_TXT, rss, sample_rss
 
 
 def test_classify_json_on_the_sample_is_the_stable_interface():
@@ -88,41 +78,12 @@ def test_ingest_a_feed_url(tmp_path, feed_server):
     assert down.returncode == 1 and "503" in down.stderr and "Traceback" not in down.stderr
 
 
-@pytest.mark.parametrize(
-    ("content", "expected"),
-    [
-        (None, "config file not found"),
-        ("[storage\npath=1", "not valid TOML"),
-        ("[telegram]\nadmins = 5\n", "[telegram].admins"),
-        ('[schedule]\nweekly = "someday"\n', "[schedule].weekly"),
-        ('[schedule]\ntimezone = "Mars/Olympus"\n', "[schedule].timezone"),
-        ('[[feeds]]\nurl = "x.xml"\nprovince = "Atlantis"\n', "province"),
-        ("[delivery]\nglobal_per_second = -1\n", "[delivery].global_per_second"),
-        ('[topics]\ndisable = ["khong-co"]\n', "[topics]"),
-        ("[polling]\ntagging_workers = -1\n", "[polling].tagging_workers: must be 0 or more"),
-        ('[polling]\ntagging_workers = "two"\n', "[polling].tagging_workers: must be an int"),
-    ],
-)
-def test_bad_config_is_one_line_and_exit_2(tmp_path, content, expected):
-    config = tmp_path / "config.toml"
-    if content is not None:
-        config.write_text(content, encoding="utf-8")
-    out = diemtin("weekly", "--config", str(config))
-    assert out.returncode == 2
-    assert "Traceback" not in out.stderr
-    assert expected in out.stderr and len(out.stderr.strip().splitlines()) == 1
-
-
 def test_token_from_environment_never_printed(tmp_path):
     from bot.config import load_config
 
     config = tmp_path / "config.toml"
     config.write_text("[telegram]\nadmins = [1]\n", encoding="utf-8")
-    os.environ["TELEGRAM_BOT_TOKEN"] = "123456789:AAsecretsecretsecretsecretsecret"
-    try:
-        loaded = load_config(config)
-    finally:
-        del os.environ["TELEGRAM_BOT_TOKEN"]
+    loaded = load_config(config, env={"TELEGRAM_BOT_TOKEN": "123456789:AAsecretsecretsecretsecretsecret"})
     assert loaded.telegram.token.startswith("123456789:")
     assert "secret" not in repr(loaded) and "secret" not in repr(loaded.telegram)
 
@@ -137,3 +98,93 @@ def test_config_topic_overrides_reach_the_tagger(tmp_path):
     out = diemtin("ingest", str(SAMPLE_TXT), "--config", str(config))
     assert out.returncode == 0, out.stderr
     assert "Nông nghiệp số" in out.stdout
+
+
+# ----------------------------------------------------------------------------- ingest, as an operator meets it
+
+
+def test_ingest_without_a_config_says_where_and_leaves_the_folder_alone(tmp_path):
+    out = diemtin("ingest", str(SAMPLE_TXT), cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr == ("diemtin: ingest: where should the items go? give --db PATH or --config PATH "
+                          "(there is no ./config.toml here)\n")
+    assert list(tmp_path.iterdir()) == []
+    out = diemtin("ingest", str(SAMPLE_TXT), "--db", "items.sqlite3", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("1 entry, 9 items, 9 new → items.sqlite3\n")
+    assert not (tmp_path / "data").exists() and (tmp_path / "items.sqlite3").is_file()
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("nothere.txt", "nothere.txt: file not found"),
+        ("ftp://example.org/feed.xml",
+         "ftp://example.org/feed.xml: unsupported URL scheme ftp:// (use http, https, file or a local path)"),
+    ],
+)
+def test_an_unreadable_source_is_named_once_and_creates_no_database(tmp_path, source, line):
+    out = diemtin("ingest", source, "--db", "db/items.sqlite3", cwd=tmp_path)
+    assert (out.returncode, out.stderr, out.stdout) == (1, f"diemtin: {line}\n", "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_fetch_creates_no_database(tmp_path, feed_server):
+    feed_server.fail("/down", 503)
+    out = diemtin("ingest", feed_server.url("/down"), "--db", "items.sqlite3", cwd=tmp_path)
+    assert out.returncode == 1 and "503" in out.stderr and len(out.stderr.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_counts_agree_with_their_nouns(tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("Sở Thông tin và Truyền thông tỉnh Lâm Đồng khai trương trung tâm dữ liệu.\n",
+                    encoding="utf-8")
+    out = diemtin("ingest", str(note), "--db", "items.sqlite3", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("1 entry, 1 item, 1 new → items.sqlite3\n")
+    assert diemtin("classify", str(note)).stdout.startswith("1 item\n")
+
+
+def test_weekly_claims_nothing_when_nothing_was_queued(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\npath = "d.sqlite3"\n', encoding="utf-8")
+    due = diemtin("weekly", "--config", str(config))
+    assert (due.returncode, due.stdout) == (0, "no summary queued: none is due yet "
+                                               "(--now queues one for every active chat)\n")
+    forced = diemtin("weekly", "--now", "--config", str(config))
+    assert (forced.returncode, forced.stdout) == (0, "no summary queued\n")
+
+
+def _many_entries(tmp_path, n: int):
+    path = tmp_path / "many.xml"
+    path.write_bytes(rss([{"guid": f"tin-{i}", "title": f"Tin số {i}", "link": f"https://example.org/{i}",
+                           "html": f"<p>Tỉnh Lâm Đồng ra mắt ứng dụng số {i}.</p>"} for i in range(n)]))
+    return path
+
+
+def test_a_large_ingest_shows_progress_on_a_terminal_only(tmp_path):
+    feed = _many_entries(tmp_path, 320)
+    piped = diemtin("ingest", str(feed), "--db", "piped.sqlite3", cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    assert "tagging" not in piped.stdout + piped.stderr
+    assert piped.stdout.startswith("320 entries, 320 items, 320 new")
+
+    main, child = pty.openpty()
+    proc = subprocess.Popen([diemtin_command(), "ingest", str(feed), "--db", "tty.sqlite3"],
+                            stdout=child, stderr=subprocess.PIPE, cwd=tmp_path)
+    os.close(child)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(main)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    proc.stderr.close()
+    text = screen.decode("utf-8", "replace")
+    assert "tagging 320 entries" in text and "320 entries, 320 items, 320 new" in text

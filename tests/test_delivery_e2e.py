@@ -21,10 +21,10 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.config import DeliveryConfig
+from bot.config import RateLimits as PaceLimits  # tests.fakes.telegram has a RateLimits of its own
 from bot.core.models import Period
 from bot.delivery.channels import Channel
 from bot.delivery.instant import match_new_items
-from bot.delivery.profile import Limits
 from bot.delivery.weekly import queue_due_summaries
 from bot.delivery.worker import DeliveryWorker
 from bot.intake.sourcefile import entries_from_bytes
@@ -42,10 +42,10 @@ from tests.samples import SAMPLE_TXT
 TOKEN = "123456789:AAFakeTokenForDeliveryTests_0123456789"
 ROOT = Path(__file__).resolve().parents[1]
 FAST = DeliveryConfig(
-    global_per_second=1000, private_per_second=100, private_burst=5, group_per_minute=6000,
     concurrency=8, poll_interval_seconds=0.05, backoff_base_seconds=0.05, backoff_max_seconds=0.2,
     max_attempts=4,
 )
+FAST_LIMITS = PaceLimits(global_per_second=1000, private_per_second=100, private_burst=5, group_per_minute=6000)
 
 
 @pytest.fixture
@@ -66,14 +66,9 @@ async def bot(request, server):
     await client.shutdown()
 
 
-def telegram_channel(bot: Bot, config: DeliveryConfig) -> Channel:
-    limits = Limits(config.global_per_second, config.private_per_second, config.private_burst, config.group_per_minute)
-    return Channel(telegram_profile(limits), TelegramSender(bot))
-
-
 @contextlib.asynccontextmanager
-async def running(db: Database, bot: Bot, config: DeliveryConfig = FAST):
-    worker = DeliveryWorker({"telegram": telegram_channel(bot, config)}, db, config)
+async def running(db: Database, bot: Bot, config: DeliveryConfig = FAST, limits: PaceLimits = FAST_LIMITS):
+    worker = DeliveryWorker({"telegram": Channel(telegram_profile(limits), TelegramSender(bot))}, db, config)
     await worker.start()
     try:
         yield worker
@@ -170,7 +165,7 @@ async def test_429_pauses_all_sending_then_everything_arrives_once(services, ser
         await queue_texts(services.db, ref.id, [f"tin cho {ref.chat_id}"])
     server.fail("flood", retry_after=1, times=1)
     # One at a time, so that no request is already on its way when the 429 comes back.
-    async with running(services.db, bot, dataclasses.replace(FAST, concurrency=1)) as worker:
+    async with running(services.db, bot, FAST.model_copy(update={"concurrency": 1})) as worker:
         await settled(services.db)
     flood = server.requests("sendMessage", ok=False)[0]
     assert flood.status == 429
@@ -184,13 +179,13 @@ async def test_429_pauses_all_sending_then_everything_arrives_once(services, ser
 
 async def test_pacing_stays_under_the_servers_limits(services, server, bot):
     server.enforce_rate_limits(RateLimits(global_per_second=20, per_chat_per_second=5, per_chat_burst=3, group_per_minute=120))
-    config = dataclasses.replace(FAST, global_per_second=20, private_per_second=5, private_burst=3, group_per_minute=120)
+    limits = PaceLimits(global_per_second=20, private_per_second=5, private_burst=3, group_per_minute=120)
     private = [await add_chat(services, 3000 + n) for n in range(3)]
     group = await add_chat(services, -3999)
     for ref in private:
         await queue_texts(services.db, ref.id, [f"{ref.chat_id}/{i}" for i in range(8)])
     await queue_texts(services.db, group.id, [f"g/{i}" for i in range(5)])
-    async with running(services.db, bot, config):
+    async with running(services.db, bot, limits=limits):
         await settled(services.db, timeout=30)
     assert server.flood_count == 0
     for ref in private:
@@ -299,7 +294,7 @@ async def test_a_slow_chat_does_not_hold_up_the_others(services, server, bot):
 
 async def test_rows_queued_by_another_process_are_picked_up(services, server, bot, tmp_path):
     chat = await add_chat(services, 9001)
-    async with running(services.db, bot, dataclasses.replace(FAST, poll_interval_seconds=0.2)):
+    async with running(services.db, bot, FAST.model_copy(update={"poll_interval_seconds": 0.2})):
         other = await Database.open(services.db.path)  # as `diemtin weekly` would
         try:
             await queue_texts(other, chat.id, ["từ CLI"])
@@ -343,10 +338,12 @@ path = "{db_path}"
 base_url = "{server.base_url}"
 poll_timeout = 1
 
-[delivery]
-concurrency = 16
+[telegram.limits]
 global_per_second = 100000
 private_per_second = 1000
+
+[delivery]
+concurrency = 16
 poll_interval_seconds = 0.05
 """,
         encoding="utf-8",

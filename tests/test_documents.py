@@ -7,11 +7,12 @@ from datetime import date
 
 import pytest
 
+from bot.config import RateLimits
 from bot.core.models import Period, TaggedItem
 from bot.core.text import Text
 from bot.delivery.documents import excerpt, item_block, places_label, summary_document
 from bot.delivery.packing import Block, Document, cut, render_document
-from bot.delivery.profile import Limits, Profile
+from bot.delivery.profile import Profile
 from bot.messengers.plaintext import PlainText
 from bot.messengers.telegram.html import TelegramHTML, to_terminal
 from bot.messengers.telegram.profile import MAX_MESSAGE_UTF16, telegram_profile
@@ -21,8 +22,8 @@ from tests.fakes.telegram import ApiError, html_to_text, utf16_len
 
 GAZ = default_gazetteer()
 TOPICS = default_topics()
-TELEGRAM = telegram_profile(Limits(30, 1, 3, 20))
-PLAIN = Profile("plain-test", PlainText(), 2000, numbered_buttons=True, limits=Limits(5, 1, 2, 10))
+TELEGRAM = telegram_profile(RateLimits())
+PLAIN = Profile("plain-test", PlainText(), 2000, numbered_buttons=True, limits=RateLimits(global_per_second=5, private_burst=2, group_per_minute=10))
 HTML = TelegramHTML()
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import RateLimits
 from bot.delivery.instant import match_new_items, queue_instant
 from bot.delivery.matching import RecipientIndex, make_keyword
 from bot.delivery.pacing import Pacer
-from bot.delivery.profile import Limits
 from storage import chats, outbox, subscriptions
 from storage import items as item_store
 from storage.outbox import NewMessage
@@ -164,7 +164,8 @@ async def test_claim_recover_release_cancel_and_move(services):
 
 def test_pacer_limits_each_chat_all_chats_and_obeys_pauses():
     now = [100.0]
-    pacer = Pacer(Limits(global_per_second=10, private_per_second=1, private_burst=3, group_per_minute=20), lambda: now[0])
+    limits = RateLimits(global_per_second=10, private_per_second=1, private_burst=3, group_per_minute=20)
+    pacer = Pacer(limits, lambda: now[0])
     # A private chat: a burst of two (one token of the three kept back for jitter), then 1/s.
     for _ in range(2):
         assert pacer.chat_ready_at(1, "private") == 100.0

@@ -1,6 +1,6 @@
 """Our own flood control: token buckets for one messenger, each private chat and each group.
 
-Each messenger has its own pacer with its own limits (its profile's ``Limits``): at most
+Each messenger has its own pacer with its own limits (its config's ``[<name>.limits]``): at most
 ``global_per_second`` overall, ``private_per_second`` per private chat (a small burst allowed)
 and ``group_per_minute`` per group or channel, plus a pause of all sending to that messenger
 when it answers 429 anyway — a 429 from one messenger never pauses another.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable
 
-from bot.delivery.profile import Limits
+from bot.config import RateLimits
 
 PRIVATE = "private"
 
@@ -52,7 +52,7 @@ class TokenBucket:
 class Pacer:
     """When may the next message to a chat leave? ``clock`` is monotonic seconds."""
 
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self.clock = clock
         now = clock()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.config import RateLimits
 from bot.core.text import Text
 
 
@@ -29,19 +30,9 @@ class Formatter(Protocol):
 
 
 @dataclass(frozen=True)
-class Limits:
-    """A messenger's sending limits (each messenger's section of the config)."""
-
-    global_per_second: float  # all chats together
-    private_per_second: float  # one private chat ...
-    private_burst: int  # ... with short bursts of this many
-    group_per_minute: float  # one group
-
-
-@dataclass(frozen=True)
 class Profile:
     name: str  # the messenger: "telegram", "zalo"
     formatter: Formatter
     max_length: int  # per message, as ``formatter.measure`` counts
     numbered_buttons: bool  # no buttons: show them as "1. …" and read the number typed back
-    limits: Limits
+    limits: RateLimits  # the messenger's [<name>.limits]

@@ -24,6 +24,7 @@ from bot.delivery.instant import profile_for
 from bot.delivery.matching import RecipientIndex, item_keys
 from bot.delivery.packing import render_document
 from bot.delivery.profile import Profile
+from bot.plural import counted
 from bot.vietnamese.weekday import WeeklySlot
 from storage import items as item_store
 from storage import outbox
@@ -167,7 +168,7 @@ async def queue_due_summaries(
                 queued += await outbox.enqueue_in(conn, messages, now=now) if messages else 0
                 await outbox.mark_summary_in(conn, done, week_key=key, now=now, sent=True)
                 await outbox.mark_summary_in(conn, nothing, week_key=key, now=now, sent=False)
-    log.info("weekly: %d summary messages queued for %d chats", queued, len(wanted))
+    log.info("weekly: %s queued for %s", counted(queued, "summary message"), counted(len(wanted), "chat"))
     return queued
 
 

@@ -15,7 +15,7 @@ import httpx
 from bot.config import PollingConfig
 from bot.core.models import FeedEntry, Period, TaggedItem
 from bot.intake.feeds import FeedParseError, FetchResult, FetchState, fetch_feed, make_client
-from bot.intake.sourcefile import local_path, read_entries
+from bot.intake.sourcefile import UnsupportedSource, local_path, read_entries
 from bot.intake.tagging import TaggingPool
 from bot.vietnamese.gazetteer import NATIONAL, Gazetteer
 from bot.vietnamese.textnorm import fold
@@ -46,6 +46,36 @@ class IngestReport:
     periods: list[Period] = field(default_factory=list)
     error: str | None = None
     warning: str | None = None
+
+
+class SourceError(Exception):
+    """A source that could not be read or fetched; the message does not repeat its name."""
+
+
+async def read_source(
+    source: str, polling: PollingConfig, client: httpx.AsyncClient | None = None
+) -> tuple[list[FeedEntry], str | None]:
+    """The entries of a local file (feed, HTML or text) or a feed URL, and a parse warning."""
+    try:
+        path = local_path(source)
+    except UnsupportedSource as exc:
+        raise SourceError(str(exc)) from None
+    if path is not None:
+        try:
+            return read_entries(path), None
+        except FileNotFoundError:
+            raise SourceError("file not found") from None
+        except OSError as exc:
+            raise SourceError(exc.strerror or type(exc).__name__) from None
+        except FeedParseError as exc:
+            raise SourceError(str(exc)) from None
+    result = await fetch_feed(
+        source, NO_STATE, client=client, timeout=polling.timeout_seconds,
+        max_bytes=polling.max_bytes, max_redirects=polling.max_redirects,
+    )
+    if result.status == "error":
+        raise SourceError(result.error or "unknown error")
+    return result.entries, result.warning
 
 
 def backoff_seconds(failures: int, cap: int) -> float:
@@ -103,8 +133,10 @@ class Ingestor:
         feed_id: int | None,
         default_province: str | None = None,
         warning: str | None = None,
+        on_part: Callable[[int], None] | None = None,
     ) -> IngestReport:
-        """Tag and store entries; the report counts what was new."""
+        """Tag and store entries; the report counts what was new. ``on_part(n)``: n more
+        items tagged (a progress display)."""
         report = IngestReport(source=source, status="ok", warning=warning, entries=len(entries))
 
         async def tagged() -> AsyncIterator[list[TaggedItem]]:
@@ -115,6 +147,8 @@ class Ingestor:
             ):
                 report.items_found += len(items)
                 report.periods += periods
+                if on_part is not None:
+                    on_part(len(items))
                 yield items
 
         current_of = lambda slug: self.gazetteer.current_of(slug).slug  # noqa: E731
@@ -135,17 +169,10 @@ class Ingestor:
 
         A local file may also be an HTML page or plain text, as `diemtin classify` accepts.
         """
-        path = local_path(source)
-        if path is not None:
-            try:
-                entries, warning = read_entries(path), None
-            except (OSError, FeedParseError) as exc:
-                return IngestReport(source=source, status="error", error=f"{path}: {exc}")
-        else:
-            result = await self.fetch(source)
-            if result.status == "error":
-                return IngestReport(source=source, status="error", error=result.error)
-            entries, warning = result.entries, result.warning
+        try:
+            entries, warning = await read_source(source, self.polling, self.client)
+        except SourceError as exc:
+            return IngestReport(source=source, status="error", error=str(exc))
         report = await self.store(
             entries, source=source, feed_id=feed_id, default_province=default_province,
             warning=warning,

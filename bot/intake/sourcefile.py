@@ -17,13 +17,23 @@ _HTML_TITLE = re.compile(r"<(title|h1)[^>]*>(.*?)</\1>", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
+class UnsupportedSource(ValueError):
+    """A URL whose scheme diemtin cannot read (ftp://, …)."""
+
+
 def local_path(source: str) -> Path | None:
-    """The file a source names (a path or file:// URL), or None for a remote URL."""
+    """The file a source names (a path or file:// URL), or None for an http(s) URL.
+
+    Raises UnsupportedSource for any other scheme; a one-letter scheme is a Windows drive.
+    """
     parsed = urlparse(source)
-    if parsed.scheme == "file":
+    scheme = parsed.scheme.lower()
+    if scheme == "file":
         return Path(unquote(parsed.path))
-    if parsed.scheme in ("http", "https"):
+    if scheme in ("http", "https"):
         return None
+    if len(scheme) > 1:
+        raise UnsupportedSource(f"unsupported URL scheme {scheme}:// (use http, https, file or a local path)")
     return Path(source)
 
 

@@ -7,7 +7,7 @@ any process); an adapter only where the bot runs, for each messenger whose token
 from __future__ import annotations
 
 from bot.config import Config
-from bot.delivery.profile import Limits, Profile
+from bot.delivery.profile import Profile
 from bot.messengers.base import Messenger
 from bot.messengers.telegram.profile import telegram_profile
 from handlers.types import Services
@@ -15,9 +15,7 @@ from handlers.types import Services
 
 def profiles(config: Config) -> dict[str, Profile]:
     """Every messenger's profile, whether it runs here or not (its chats may be in storage)."""
-    d = config.delivery
-    limits = Limits(d.global_per_second, d.private_per_second, d.private_burst, d.group_per_minute)
-    return {"telegram": telegram_profile(limits)}
+    return {"telegram": telegram_profile(config.telegram.limits)}
 
 
 def build_messengers(config: Config, services: Services) -> list[Messenger]:

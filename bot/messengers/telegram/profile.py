@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bot.delivery.profile import Limits, Profile
+from bot.config import RateLimits
+from bot.delivery.profile import Profile
 from bot.messengers.telegram.html import TelegramHTML
 
 NAME = "telegram"
 MAX_MESSAGE_UTF16 = 4096
 
 
-def telegram_profile(limits: Limits) -> Profile:
+def telegram_profile(limits: RateLimits) -> Profile:
     return Profile(NAME, TelegramHTML(), MAX_MESSAGE_UTF16, numbered_buttons=False, limits=limits)

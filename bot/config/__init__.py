@@ -1,0 +1,32 @@
+"""The bot's configuration: config.toml validated strictly, tokens and secrets from the environment.
+
+``load_config(path)`` / ``parse_config(dict)`` give a frozen ``Config`` or raise ``ConfigError``
+with every problem, one line each. ``bot.config.checks`` adds what needs the file system
+(`diemtin check-config`).
+"""
+
+from bot.config.loading import load_config, parse_config
+from bot.config.messengers import (
+    MessengerConfig,
+    RateLimits,
+    TelegramConfig,
+    ZaloConfig,
+    ZaloLimits,
+)
+from bot.config.model import Config
+from bot.config.problems import ConfigError
+from bot.config.schema import (
+    DeliveryConfig,
+    FeedConfig,
+    LoggingConfig,
+    PollingConfig,
+    ScheduleConfig,
+    StorageConfig,
+    TopicsConfig,
+)
+
+__all__ = [
+    "Config", "ConfigError", "DeliveryConfig", "FeedConfig", "LoggingConfig", "MessengerConfig",
+    "PollingConfig", "RateLimits", "ScheduleConfig", "StorageConfig", "TelegramConfig",
+    "TopicsConfig", "ZaloConfig", "ZaloLimits", "load_config", "parse_config",
+]
