@@ -265,14 +265,3 @@ async def topic_counts(db: Database, *, since: float) -> dict[str, int]:
         (since,),
     )
     return {r["slug"]: r["n"] for r in rows}
-
-
-async def province_counts(db: Database, *, since: float) -> dict[str, int]:
-    """Items stored since a time, per primary current unit ('toan-quoc' for national ones)."""
-    rows = await db.fetchall(
-        """SELECT COALESCE(p.current, 'toan-quoc') AS unit, COUNT(DISTINCT i.seq) AS n
-           FROM items i LEFT JOIN item_provinces p ON p.item_seq = i.seq AND p.role = 'primary'
-           WHERE i.stored_at >= ? GROUP BY unit ORDER BY n DESC""",
-        (since,),
-    )
-    return {r["unit"]: r["n"] for r in rows}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -54,7 +53,8 @@ class AiohttpRequest(BaseRequest):
         self._session = None
 
     def _timeout(self, value: object, kind: str) -> float | None:
-        return self._timeouts[kind] if isinstance(value, DefaultValue) else value  # type: ignore[return-value]
+        # PTB passes its public BaseRequest.DEFAULT_NONE when the caller set no timeout.
+        return self._timeouts[kind] if value is BaseRequest.DEFAULT_NONE else value  # type: ignore[return-value]
 
     async def do_request(
         self,
