@@ -4,6 +4,8 @@ delivery worker against the fake Bot API on 127.0.0.1, real handlers, a SQLite f
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -107,14 +109,15 @@ class Harness:
         await self.worker.drain(timeout)
 
 
-@pytest.fixture
-async def tg(services: Services):
+@contextlib.asynccontextmanager
+async def harness(services: Services, config: DeliveryConfig = REPLIES) -> AsyncIterator[Harness]:
+    """The Telegram messenger and a delivery worker with ``config``, against a new fake."""
     server = FakeTelegram(token=TOKEN, max_poll_seconds=1).start()
     adapter = TelegramMessenger(
         services, services.profiles["telegram"], token=TOKEN, base_url=server.base_url,
         poll_timeout=1, admins=services.config.telegram.admins,
     )
-    worker = DeliveryWorker({"telegram": Channel(adapter.profile, adapter.sender)}, services.db, REPLIES)
+    worker = DeliveryWorker({"telegram": Channel(adapter.profile, adapter.sender)}, services.db, config)
     adapter.attach(worker.reply)
     await adapter.start()
     await worker.start()
@@ -124,3 +127,9 @@ async def tg(services: Services):
         await adapter.stop()
         await worker.stop()
         server.stop()
+
+
+@pytest.fixture
+async def tg(services: Services):
+    async with harness(services) as running:
+        yield running
