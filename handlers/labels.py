@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from bot.core.subscriptions import KEYWORD, PROVINCE, TOPIC, SubscriptionRow
 from bot.core.text import Text
+from bot.delivery.documents import topic_label
 from bot.delivery.weekly import chat_slot as weekly_slot_of
 from bot.vietnamese.weekday import WeeklySlot
 from handlers.context import Context
@@ -22,10 +23,7 @@ def province_display(ctx: Context, slug: str) -> str:
 
 
 def topic_display(ctx: Context, slug: str) -> str:
-    try:
-        return ctx.services.topics.get(slug).label(ctx.lang)
-    except KeyError:
-        return slug
+    return topic_label(slug, ctx.lang, ctx.services.topics)
 
 
 def subscription_display(ctx: Context, sub: SubscriptionRow) -> str:
