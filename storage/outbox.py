@@ -41,6 +41,7 @@ class Claimed:
     messenger: str
     chat_id: str
     chat_kind: str
+    created_at: float  # when it was queued: retries stop a configured span after this
 
 
 def items_key(chat_ref: int, item_ids: Iterable[str], part: int) -> str:
@@ -145,14 +146,15 @@ async def claim(db: Database, ids: Sequence[int], *, now: float) -> list[Claimed
         )
         claimed = [r[0] for r in await cursor.fetchall()]
         cursor = await conn.execute(
-            """SELECT o.id, o.chat_ref, o.kind, o.payload, o.attempts, c.messenger, c.chat_id, c.kind
+            """SELECT o.id, o.chat_ref, o.kind, o.payload, o.attempts, c.messenger, c.chat_id, c.kind,
+                      o.created_at
                FROM outbox o JOIN chats c ON c.id = o.chat_ref
                WHERE o.id IN (SELECT value FROM json_each(?))""",
             (json.dumps(claimed),),
         )
         rows = await cursor.fetchall()
     by_id = {
-        r[0]: Claimed(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7]) for r in rows
+        r[0]: Claimed(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in rows
     }
     return [by_id[i] for i in ids if i in by_id]
 

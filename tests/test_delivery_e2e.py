@@ -43,7 +43,7 @@ TOKEN = "123456789:AAFakeTokenForDeliveryTests_0123456789"
 ROOT = Path(__file__).resolve().parents[1]
 FAST = DeliveryConfig(
     concurrency=8, poll_interval_seconds=0.05, backoff_base_seconds=0.05, backoff_max_seconds=0.2,
-    max_attempts=4,
+    retry_for_seconds=1.0,
 )
 FAST_LIMITS = PaceLimits(global_per_second=1000, private_per_second=100, private_burst=5, group_per_minute=6000)
 
@@ -245,7 +245,7 @@ async def test_502_and_timeouts_are_retried_with_backoff_then_dead(services, ser
         await settled(services.db)
     rows = {r.chat_ref: r for r in await outbox.rows(services.db)}
     assert server.sent(6001) == ["flaky"] and rows[flaky.id].attempts == 3
-    assert rows[broken.id].state == "dead" and rows[broken.id].attempts == FAST.max_attempts
+    assert rows[broken.id].state == "dead" and rows[broken.id].attempts >= 4  # retried for a second
     assert "Bad Gateway" in rows[broken.id].last_error
     assert server.sent(6002) == []
     # A timeout after Telegram took the message: sent again, so the user may see it twice.

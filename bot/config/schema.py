@@ -165,9 +165,9 @@ class PollingConfig(Section):
 class DeliveryConfig(Section):
     """What every messenger's sending shares; each one's rate limits are in its own table."""
 
-    max_attempts: PositiveInt = 8
+    retry_for_seconds: PositiveFloat = 24 * 3600.0  # network errors and 5xx: retry this long
     backoff_base_seconds: PositiveFloat = 2.0
-    backoff_max_seconds: PositiveFloat = 3600.0
+    backoff_max_seconds: PositiveFloat = 300.0
     concurrency: PositiveInt = 32
     poll_interval_seconds: PositiveFloat = 2.0
 

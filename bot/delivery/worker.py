@@ -37,6 +37,7 @@ from storage.outbox import Claimed
 log = logging.getLogger(__name__)
 
 REPLY_DRAIN_SECONDS = 5.0  # at a stop, replies still waiting get this long to go out
+MAX_CHAT_MOVES = 3  # a group "moving" again and again is refused, not followed forever
 CLAIMS_PER_CHAT = 2  # rows of one chat claimed at a time: the rest wait in the outbox
 MAX_KNOWN_CHATS = 100_000  # (messenger, chat id) → chat_ref remembered for claiming
 
@@ -303,9 +304,10 @@ class DeliveryWorker:
     async def _retry_row(self, row: Claimed, exc: Exception) -> None:
         attempts = row.attempts + 1
         reason = _reason(exc)
-        if attempts >= self.config.max_attempts:
+        if self.clock() - row.created_at >= self.config.retry_for_seconds:
             self._counts["dead"] += 1
-            log.error("delivery: message %d to chat %d dead after %d attempts: %s", row.id, row.chat_ref, attempts, reason)
+            log.error("delivery: message %d to chat %d dead after %d attempts over %.0f s: %s",
+                      row.id, row.chat_ref, attempts, self.clock() - row.created_at, reason)
             await outbox.mark_dead(self.db, row.id, attempts=attempts, error=reason)
             return
         delay = self._backoff(attempts, self.config.backoff_max_seconds)
@@ -316,7 +318,7 @@ class DeliveryWorker:
     async def _row_chat_moved(self, row: Claimed, new_chat_id: str) -> None:
         dropped = self._held.pop(row.chat_ref, deque())
         self._held_count -= len(dropped)
-        if row.attempts + 1 >= self.config.max_attempts:  # a chat that keeps moving: give up
+        if row.attempts + 1 >= MAX_CHAT_MOVES:  # a chat that keeps moving: give up
             await outbox.mark_dead(self.db, row.id, attempts=row.attempts + 1, error=f"chat moved to {new_chat_id} again")
             await outbox.release(self.db, [r.id for r in dropped])
             return
