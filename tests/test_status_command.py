@@ -63,3 +63,12 @@ def test_operations_config_keys():
         "[alerts].dead_messages: must be greater than 0, got 0",
         "[retention].sent_days: must be a whole number, got 2.5",
     ]
+
+
+def test_check_config_warns_of_a_public_metrics_address(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\npath = "db.sqlite3"\n[server]\nlisten = "0.0.0.0:9180"\n', encoding="utf-8")
+    run = diemtin("check-config", "--config", str(config))
+    assert run.returncode == 0, run.stderr
+    assert "warning: [server].listen: 0.0.0.0:9180 is reachable from other machines" in run.stderr
+    assert run.stdout.strip().endswith("; /healthz and /metrics on 0.0.0.0:9180")
