@@ -128,8 +128,9 @@ class App:
         )
         self.ops.start(self.scheduler)
         log.info(
-            "diemtin running: %s; %d feeds; storage %s",
-            ", ".join(m.name for m in self.messengers), len(self.config.feeds), self.config.storage_path,
+            "diemtin running: %s; %s; storage %s",
+            ", ".join(m.name for m in self.messengers), counted(len(self.config.feeds), "feed"),
+            self.config.storage_path,
         )
 
     async def stop(self) -> None:
