@@ -22,12 +22,15 @@ from bot.delivery.channels import Channel
 from bot.delivery.instant import match_new_items
 from bot.delivery.weekly import queue_due_summaries, schedule_weekly
 from bot.delivery.worker import DeliveryWorker
-from bot.intake.ingest import Ingestor, IngestReport
+from bot.intake.ingest import IngestReport
 from bot.logsetup import setup_logging
 from bot.messengers.base import Messenger, StartFailed
 from bot.messengers.registry import build_messengers, profiles
+from bot.operations.observed import ObservedIngestor
+from bot.operations.running import Operations
 from bot.plural import counted
 from bot.vietnamese.gazetteer import default_gazetteer
+from bot.web.server import ListenFailed
 from handlers.types import Services
 from storage import feeds as feed_store
 from storage.db import Database
@@ -68,13 +71,15 @@ class App:
         self.services = services
         self.stop_event = asyncio.Event()
         self.messengers = list(build_messengers(config, services) if messengers is None else messengers)
-        channels = {m.name: Channel(m.profile, m.sender) for m in self.messengers}
+        self.ops = Operations(config, services)
+        channels = {m.name: Channel(m.profile, self.ops.measured(m.name, m.sender)) for m in self.messengers}
         self.worker = DeliveryWorker(channels, services.db, config.delivery, services.clock)
         for messenger in self.messengers:
             messenger.attach(self.worker.reply)
-        self.ingestor = Ingestor(
+        self.ingestor = ObservedIngestor(
             services.db, gazetteer=services.gazetteer, topics=services.topics,
             polling=config.polling, clock=services.clock, on_new_items=self._on_new_items,
+            metrics=self.ops.metrics,
         )
         self.scheduler = AsyncIOScheduler(timezone=config.timezone)
         services.poll_feed = self.poll_feed_now
@@ -82,6 +87,7 @@ class App:
         self._poller: asyncio.Task | None = None
         self._started: list[Messenger] = []
         self._matching = asyncio.Lock()  # feeds finish together; one matching pass at a time
+        self.ops.watch(self.worker, lambda: self._poller is not None and not self._poller.done(), self.messengers)
 
     async def _on_new_items(self, _seqs: list[int]) -> None:
         await self.match_and_wake()
@@ -102,6 +108,7 @@ class App:
 
     async def start(self) -> None:
         await sync_config_feeds(self.services)
+        await self.ops.start_server()  # webhooks answer before Telegram is told where they are
         for messenger in self.messengers:
             await messenger.start()
             self._started.append(messenger)
@@ -119,9 +126,11 @@ class App:
         self._poller = asyncio.create_task(
             self.ingestor.run(self.stop_event, tick=tick), name="feed-poller"
         )
+        self.ops.start(self.scheduler)
         log.info(
-            "diemtin running: %s; %d feeds; storage %s",
-            ", ".join(m.name for m in self.messengers), len(self.config.feeds), self.config.storage_path,
+            "diemtin running: %s; %s; storage %s",
+            ", ".join(m.name for m in self.messengers), counted(len(self.config.feeds), "feed"),
+            self.config.storage_path,
         )
 
     async def stop(self) -> None:
@@ -131,6 +140,7 @@ class App:
             self.scheduler.shutdown(wait=False)
         if self._poller is not None:
             await asyncio.gather(self._poller, return_exceptions=True)
+        await self.ops.stop()  # no more webhook requests; then the messengers finish theirs
         for messenger in reversed(self.messengers):  # stop taking updates; started or not
             await messenger.stop()
         await self.worker.stop()  # replies already taken still leave
@@ -152,7 +162,7 @@ class App:
 
 async def run_app(config: Config) -> int:
     """`diemtin run`: returns the process exit code."""
-    setup_logging(config.log_level, secrets=list(config.secrets))
+    setup_logging(config.log_level, secrets=list(config.secrets), style=config.logging.format)
     if not config.messengers:
         names = " or ".join(m.token_env for m in config.all_messengers)
         print(f"diemtin: config: no messenger has a token; export {names}", file=sys.stderr)
@@ -161,7 +171,7 @@ async def run_app(config: Config) -> int:
     app = App(config, services)
     try:
         await app.run()
-    except StartFailed as exc:
+    except (StartFailed, ListenFailed) as exc:
         print(f"diemtin: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 — one line for the operator; details in the log
@@ -173,7 +183,7 @@ async def run_app(config: Config) -> int:
 
 async def queue_weekly_once(config: Config, *, now_all: bool = False, chat: str | None = None) -> int:
     """`diemtin weekly`: queue due (or, with now_all, all) summaries for the running bot to send."""
-    setup_logging(config.log_level)
+    setup_logging(config.log_level, style=config.logging.format)
     services = await open_services(config)
     try:
         chat_ref = None

@@ -1,4 +1,5 @@
-"""The `diemtin` command line: classify, ingest, demo, run, weekly, check-config."""
+"""The `diemtin` command line: classify, ingest, demo, run, weekly, check-config; the operator's
+status, backup, export and import are in bot/operations/commands.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from bot import __version__, eventloop
 from bot.config import Config, ConfigError, load_config, parse_config
+from bot.operations.commands import add_parsers as add_operator_parsers
 from bot.plural import counted
 from storage.db import StorageError
 
@@ -209,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-config", help="check a config file and what it points at, then exit")
     p.add_argument("--config", help="config file (default ./config.toml)")
     p.set_defaults(func=cmd_check_config)
+
+    add_operator_parsers(sub, lambda path: _load_config(path, required=True))
     return parser
 
 

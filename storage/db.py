@@ -99,6 +99,7 @@ class Database:
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             # Items are ~2.4 KB; 16 KiB pages hold several (takes effect only for a new file).
             await conn.execute("PRAGMA page_size = 16384")
+            await conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # new files only (storage/retention.py)
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")

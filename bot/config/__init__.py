@@ -16,17 +16,21 @@ from bot.config.messengers import (
 from bot.config.model import Config
 from bot.config.problems import ConfigError
 from bot.config.schema import (
+    AlertsConfig,
     DeliveryConfig,
     FeedConfig,
     LoggingConfig,
     PollingConfig,
+    RetentionConfig,
     ScheduleConfig,
+    ServerConfig,
     StorageConfig,
     TopicsConfig,
 )
 
 __all__ = [
-    "Config", "ConfigError", "DeliveryConfig", "FeedConfig", "LoggingConfig", "MessengerConfig",
-    "PollingConfig", "RateLimits", "ScheduleConfig", "StorageConfig", "TelegramConfig",
+    "AlertsConfig", "Config", "ConfigError", "DeliveryConfig", "FeedConfig", "LoggingConfig", "MessengerConfig",
+    "PollingConfig", "RateLimits", "RetentionConfig", "ScheduleConfig", "ServerConfig",
+    "StorageConfig", "TelegramConfig",
     "TopicsConfig", "ZaloConfig", "ZaloLimits", "load_config", "parse_config",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from bot.config.model import Config
@@ -33,6 +34,10 @@ def check_config(config: Config) -> CheckReport:
         if not m.admins:
             report.warnings.append(f"[{m.name}].admins: empty: nobody may use /thongke, /guitin "
                                    f"or /nguon on {m.name}")
+    listen = config.server.listen
+    if listen is not None and not _loopback(listen):
+        report.warnings.append(f"[server].listen: {listen} is reachable from other machines; "
+                               "/healthz and /metrics are meant for this one (127.0.0.1)")
     running = [f"{m.name} ({m.mode}, {counted(len(m.admins), 'admin')})" for m in config.messengers]
     idle = [f"{m.name} (no {m.token_env})" for m in config.all_messengers if not m.enabled]
     messengers = f"runs {', '.join(running)}" if running else "no messenger would run"
@@ -43,5 +48,14 @@ def check_config(config: Config) -> CheckReport:
         f"{config.path or 'built-in defaults'}: OK — storage {db} "
         f"({'exists' if db.exists() else 'created at first start'}), {counted(len(config.feeds), 'feed')}, "
         f"weekly {schedule.weekly.label('en')} {schedule.timezone.key}; {messengers}"
+        + (f"; /healthz and /metrics on {listen}" if listen else "")
     )
     return report
+
+
+def _loopback(listen: str) -> bool:
+    host = listen.rpartition(":")[0].strip("[]")
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

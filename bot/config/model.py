@@ -10,12 +10,15 @@ from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from bot.config.messengers import MessengerConfig, TelegramConfig, ZaloConfig
 from bot.config.schema import (
+    AlertsConfig,
     DeliveryConfig,
     FeedConfig,
     LoggingConfig,
     PollingConfig,
+    RetentionConfig,
     ScheduleConfig,
     Section,
+    ServerConfig,
     StorageConfig,
     TopicsConfig,
 )
@@ -37,6 +40,9 @@ class Config(Section):
     delivery: DeliveryConfig = {}  # type: ignore[assignment]
     topic_settings: TopicsConfig = Field({}, alias="topics")
     logging: LoggingConfig = {}  # type: ignore[assignment]
+    server: ServerConfig = {}  # type: ignore[assignment]
+    alerts: AlertsConfig = {}  # type: ignore[assignment]
+    retention: RetentionConfig = {}  # type: ignore[assignment]
 
     _path: Path | None = PrivateAttr(None)
 

@@ -213,6 +213,27 @@ class TopicsConfig(Section):
         return self._taxonomy
 
 
+class ServerConfig(Section):
+    """Where /healthz and /metrics are served; unset, the bot opens no port for them."""
+
+    listen: ListenAddress | None = None
+
+
+class AlertsConfig(Section):
+    """When the admins are told, in their chat, that something needs them."""
+
+    feed_failing_hours: PositiveFloat = 24.0  # a feed failing this long; and its recovery
+    digest_late_hours: PositiveFloat = 24.0  # past a week after the last digest
+    dead_messages: PositiveInt = 20  # this many more messages dead since the last alert
+
+
+class RetentionConfig(Section):
+    """What the bot prunes once a day; freed pages go back by incremental vacuum."""
+
+    items_days: PositiveInt = 730
+    sent_days: PositiveInt = 30  # sent (and cancelled) outbox rows
+
+
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     format: Literal["text", "json"] = "text"

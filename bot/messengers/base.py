@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.reply import Reply
 from bot.delivery.packing import render_reply
@@ -22,6 +22,9 @@ from bot.delivery.profile import Profile
 from bot.delivery.senders import Sender
 from handlers import router
 from handlers.types import Incoming, Services
+
+if TYPE_CHECKING:
+    from bot.web.server import Route
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,10 @@ class Messenger:
     def attach(self, sink: ReplySink) -> None:
         """Where replies go: the delivery worker (set before ``start``)."""
         self._sink = sink
+
+    def routes(self) -> Sequence[Route]:
+        """The HTTP routes it serves (its webhook), put on the bot's server before ``start``."""
+        return ()
 
     async def start(self) -> None:
         """Connect (check the token), then start taking updates; raises StartFailed."""

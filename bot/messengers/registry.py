@@ -25,14 +25,18 @@ def build_messengers(config: Config, services: Services) -> list[Messenger]:
     if config.telegram.token:
         from bot.messengers.telegram.adapter import TelegramMessenger
         from bot.messengers.telegram.aiohttp_request import AiohttpRequest
+        from bot.messengers.telegram.webhook import WebhookSettings
 
         tg = config.telegram
+        webhook = (WebhookSettings(tg.webhook_url, tg.webhook_secret, tg.webhook_listen)
+                   if tg.mode == "webhook" and tg.webhook_url and tg.webhook_secret else None)
         built.append(
             TelegramMessenger(
                 services, known["telegram"], token=tg.token, base_url=tg.base_url,
                 base_file_url=tg.base_file_url, poll_timeout=tg.poll_timeout, admins=tg.admins,
                 # Well above the worker's concurrency, so a send never waits for a connection.
                 request=AiohttpRequest(connection_pool_size=max(64, 2 * config.delivery.concurrency)),
+                webhook=webhook,
             )
         )
     return built

@@ -34,6 +34,8 @@ from bot.messengers.base import Messenger, StartFailed
 from bot.messengers.telegram.menus import publish_commands
 from bot.messengers.telegram.ordering import PerChatOrder
 from bot.messengers.telegram.sender import TelegramSender
+from bot.messengers.telegram.webhook import TelegramWebhook, WebhookSettings
+from bot.web.server import Route
 from handlers import router
 from handlers.parsing import parse_command
 from handlers.types import Incoming, Reply, Services
@@ -75,6 +77,7 @@ class TelegramMessenger(Messenger):
         admin_cache_seconds: float = 300,
         max_concurrent_updates: int = 64,
         request: BaseRequest | None = None,
+        webhook: WebhookSettings | None = None,
     ) -> None:
         if not token:
             raise ValueError("a Telegram bot token is required (TELEGRAM_BOT_TOKEN)")
@@ -108,6 +111,7 @@ class TelegramMessenger(Messenger):
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, self._on_text))
         app.add_error_handler(self._on_error)
+        self.webhook = None if webhook is None else TelegramWebhook(app, **webhook._asdict())
 
     @property
     def bot(self):  # -> telegram.ext.ExtBot
@@ -116,6 +120,9 @@ class TelegramMessenger(Messenger):
     @property
     def sender(self) -> TelegramSender:
         return self._sender
+
+    def routes(self) -> list[Route]:
+        return [] if self.webhook is None else [self.webhook.route()]
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -131,6 +138,13 @@ class TelegramMessenger(Messenger):
         self._running = True
         await publish_commands(self.bot, self.admins)
         await self.application.start()
+        if self.webhook is not None:
+            self.webhook.ready = True
+            try:
+                await self.webhook.register(ALLOWED_UPDATES)
+            except TelegramError as exc:
+                raise StartFailed(f"[telegram].webhook_url: setWebhook refused: {self.sender.scrub(str(exc))}") from None
+            return
         await self.application.updater.start_polling(
             timeout=dtm.timedelta(seconds=self.poll_timeout),
             drop_pending_updates=False,
@@ -149,6 +163,8 @@ class TelegramMessenger(Messenger):
                     await self._request.shutdown()
             return
         self._running = False
+        if self.webhook is not None:
+            self.webhook.ready = False
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()

@@ -1,0 +1,1 @@
+"""The bot's HTTP side: one server for webhooks, health and metrics (bot/web/server.py)."""
