@@ -293,7 +293,7 @@ def test_lookalike_names() -> None:
     assert slugs("Thái Bình, Thái Nguyên") == ["thai-binh", "thai-nguyen"]
     assert slugs("Long An ninh mạng") == ["long-an"]  # a name is a name
     # A sentence end does not glue two words into a name.
-    assert slugs("TP Đông Hà. Nam Định cũng vậy") == ["nam-dinh"]
+    assert slugs("TP Đông Hà. Nam Định cũng vậy") == ["quang-tri", "nam-dinh"]  # Đông Hà: a city
     assert slugs("tuyến Đông Hà - Nam Định") == ["nam-dinh"]
     assert slugs("đô thị Huế") == ["hue"]
 
@@ -323,22 +323,23 @@ SAMPLE = (
 
 def test_sample_digest_mentions() -> None:
     found = G.find_in_text(SAMPLE)
-    assert [(m.slug, m.start, m.end) for m in found] == [
-        ("thai-nguyen", 40, 51),  # "TP. Phổ Yên" is a town, not a unit
-        ("soc-trang", 159, 168),
-        ("soc-trang", 229, 238),
-        ("da-nang", 278, 285),
-        ("da-nang", 345, 352),
-        ("son-la", 450, 456),  # "TP Sơn La (tỉnh Sơn La)": twice
-        ("son-la", 463, 469),
-        ("lang-son", 495, 503),
-        ("lang-son", 637, 644),  # "Công dân số - Xứ Lạng": the nickname
-        ("ba-ria-vung-tau", 663, 680),
-        ("ba-ria-vung-tau", 753, 770),  # after a no-break space, which clean() turns into " "
+    assert [(m.slug, m.start, m.end, m.level) for m in found] == [
+        ("thai-nguyen", 27, 38, "district"),  # "TP. Phổ Yên", a city of Thái Nguyên
+        ("thai-nguyen", 40, 51, "province"),
+        ("soc-trang", 159, 168, "province"),
+        ("soc-trang", 229, 238, "province"),
+        ("da-nang", 278, 285, "province"),
+        ("da-nang", 342, 352, "province"),  # "TP Đà Nẵng", the unit's own name
+        ("son-la", 447, 456, "district"),  # "TP Sơn La (tỉnh Sơn La)": the city, the province
+        ("son-la", 463, 469, "province"),
+        ("lang-son", 495, 503, "province"),
+        ("lang-son", 637, 644, "province"),  # "Công dân số - Xứ Lạng": the nickname
+        ("ba-ria-vung-tau", 663, 680, "province"),
+        ("ba-ria-vung-tau", 753, 770, "province"),  # after a no-break space, which clean() turns into " "
     ]
     cleaned = clean(SAMPLE)
     assert all(cleaned[m.start : m.end] == m.surface for m in found)
-    assert found[0] == Mention("thai-nguyen", 40, 51, "Thái Nguyên")
+    assert found[1] == Mention("thai-nguyen", 40, 51, "Thái Nguyên")
 
 
 # -- user input ---------------------------------------------------------------------------------

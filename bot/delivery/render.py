@@ -308,7 +308,7 @@ def summary_blocks(
         groups.setdefault(_group_key(item), {}).setdefault(topic, []).append(item)
 
     def province_order(slug: str) -> tuple:
-        return (slug == NATIONAL, fold(gazetteer.display(slug, lang)) if slug != NATIONAL else "")
+        return (slug == NATIONAL, gazetteer.sort_key(slug, lang) if slug != NATIONAL else "")
 
     blocks: list[Block] = []
     for province in sorted(groups, key=province_order):
