@@ -164,7 +164,8 @@ def _provinces(
         cited += salience.cite(body, mentions, **where)
         if default_province:
             cited += salience.cite_bare(body, default_province, **where)
-    choice = salience.choose(cited, (c.slug for c in cited))
+    national = salience.national_scope(f"{title}\n{body}")
+    choice = salience.choose(cited, (c.slug for c in cited), national=national)
     if choice.primary or not default_province:
         return choice
     mentioned = tuple(s for s in choice.mentioned if s != default_province)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.models import Period, TaggedItem
+from bot.intake.classify import provinces_of
 from bot.vietnamese.gazetteer import NATIONAL, Gazetteer
 
 
@@ -37,7 +38,17 @@ def item_to_json(item: TaggedItem, gazetteer: Gazetteer) -> dict[str, Any]:
         "national": item.national,
         "topics": list(item.topics),
         "period": period_to_json(item.period),
+        "evidence": evidence(item, gazetteer),
     }
+
+
+def evidence(item: TaggedItem, gazetteer: Gazetteer) -> list[dict[str, Any]]:
+    """Why each primary province was chosen: its score and the mentions that made it."""
+    found = provinces_of(item.title, item.body, gazetteer=gazetteer).evidence
+    return [
+        {"slug": slug, "province": gazetteer.display(slug), "why": found.get(slug, ["feed province"])}
+        for slug in item.primary
+    ]
 
 
 def describe_item(item: TaggedItem, gazetteer: Gazetteer) -> str:

@@ -34,6 +34,7 @@ class Cited:
 
     slug: str
     weight: float
+    role: str  # "normal", "location", "source", "partner", "aside", "example", "caption"
     passing: bool  # named only in passing here: a partner, an aside, an example, a caption
     why: str  # "title", "actor", "lead", "passing: với" …
     surface: str
@@ -75,6 +76,7 @@ class Salience:
         self._actor = _words(words["actors"], case_sensitive=True)
         self._breaker = _words(words["breakers"])
         self._plural = set(map(str.lower, words["plural"]))
+        self._national = _words(map(str.lower, words["national"]))
         self._bare = re.compile(r"(?<!\w)(?:toàn )?tỉnh(?!\w)", re.IGNORECASE)
 
     @classmethod
@@ -130,7 +132,7 @@ class Salience:
             if m.level != "province":
                 bonus += self.weights["locality"]
                 reasons.append(m.level)
-            out.append(Cited(m.slug, factor * (1 + bonus), factor < self.factors["source"],
+            out.append(Cited(m.slug, factor * (1 + bonus), why, factor < self.factors["source"],
                              ", ".join(reasons) or "named", m.surface, in_heading))
         return out
 
@@ -152,23 +154,36 @@ class Salience:
                 self.weights["lead"] if m.start() < lead_end else 0.0)
             if self._is_actor(text, m.start()):
                 bonus += self.weights["actor"]
-            out.append(Cited(slug, 1 + bonus, False, "feed province: " + m.group(), m.group(),
+            out.append(Cited(slug, 1 + bonus, "normal", False, "feed province: " + m.group(), m.group(),
                              in_heading))
         return out
 
     # -- choosing ------------------------------------------------------------------------
 
-    def choose(self, cited: Sequence[Cited], named: Iterable[str]) -> Choice:
-        """Primary provinces from the weighed mentions; ``named``: every slug found, in order."""
+    def national_scope(self, text: str) -> bool:
+        """Whether ``text`` speaks of the whole country ("toàn quốc", "63 tỉnh, thành phố")."""
+        return self._national.search(text.lower()) is not None
+
+    def choose(
+        self, cited: Sequence[Cited], named: Iterable[str], *, national: bool = False
+    ) -> Choice:
+        """Primary provinces from the weighed mentions; ``named``: every slug found, in order.
+
+        ``national``: the item speaks of the whole country, so a province named only as the
+        place where it happens ("tổ chức tại Hà Nội") is not its subject.
+        """
         heading: dict[str, float] = {}
         totals: dict[str, float] = {}
         evidence: dict[str, list[str]] = {}
-        subjects = {c.slug for c in cited if not c.passing}  # named only in passing: never
+        subjects = {  # named only in passing: never
+            c.slug for c in cited if not c.passing and not (national and c.role == "location")
+        }
         for c in cited:
             totals[c.slug] = totals.get(c.slug, 0.0) + c.weight
             if c.heading and not c.passing:
                 heading[c.slug] = heading.get(c.slug, 0.0) + c.weight
             evidence.setdefault(c.slug, []).append(f"{c.surface} ({c.why})")
+        heading = {s: w for s, w in heading.items() if s in subjects}
         pool = heading or {s: w for s, w in totals.items() if s in subjects}
         top = max(pool.values(), default=0.0)
         floor = max(self.weights["min_score"], top * self.weights["share_of_top"])
