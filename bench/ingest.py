@@ -36,6 +36,7 @@ from bot.config import PollingConfig  # noqa: E402
 from bot.intake.feeds import parse_feed_bytes  # noqa: E402
 from bot.intake.tagging import TaggingPool  # noqa: E402
 from bot.vietnamese.gazetteer import default_gazetteer  # noqa: E402
+from bot.vietnamese.textnorm import fold  # noqa: E402
 from bot.vietnamese.topics import default_topics  # noqa: E402
 from storage import items as item_store  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -93,7 +94,8 @@ async def pipeline(data: bytes, db_path: Path, tagger: TaggingPool) -> tuple[int
             yield items
 
     # As Ingestor.store does: each part is stored while the workers tag the next.
-    added = await item_store.insert_item_batches(db, batches(), feed_id=None, current_of=current.__getitem__)
+    added = await item_store.insert_item_batches(db, batches(), feed_id=None,
+                                                 current_of=current.__getitem__, fold=fold)
     await db.close()
     t3 = time.perf_counter()
     t2 = tagged_at[-1]  # the last part tagged; storing overlaps tagging before it

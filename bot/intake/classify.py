@@ -24,7 +24,7 @@ from bot.vietnamese.topics import text_key
 from bot.vietnamese.units import distinct_slugs
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.vietnamese.gazetteer import Gazetteer
+    from bot.vietnamese.gazetteer import Gazetteer, Mention
     from bot.vietnamese.topics import Topics
 
 
@@ -150,26 +150,39 @@ def _provinces(
 ) -> Choice:
     salience = default_salience()
     cited: list[Cited] = []
+    decided = False  # a title or heading named the subject: the rest is only what else it names
+
+    def cite(text: str, mentions: list[Mention], **where) -> None:
+        nonlocal decided
+        if decided:
+            cited.extend(salience.cite_names(text, mentions))
+            return
+        whole = where.get("whole_is_heading", False)
+        head = [m for m in mentions if whole or m.start < where["heading_end"]]
+        cited.extend(salience.cite(text, head, **where))
+        decided = any(c.heading and not c.passing and c.role != "location" for c in cited)
+        rest = mentions[len(head):]
+        cited.extend(salience.cite_names(text, rest) if decided
+                     else salience.cite(text, rest, **where))
+        if default_province and not decided:
+            cited.extend(salience.cite_bare(text, default_province, **where))
+
     # A digest item's title is its own first sentence; an article's title is a lead of its own.
     if title and not from_body:
-        mentions = gazetteer.find_in_text(title)
-        where = {"heading_end": len(title), "lead_end": len(title), "whole_is_heading": True}
-        cited += salience.cite(title, mentions, **where)
-        if default_province:
-            cited += salience.cite_bare(title, default_province, **where)
+        cite(title, gazetteer.find_in_text(title), heading_end=len(title), lead_end=len(title),
+             whole_is_heading=True)
     if body:
-        mentions = gazetteer.find_in_clean(body, lowered=views.lowered, plain=views.plain)
         head_end, sentence_end = lead_spans(body)
-        where = {"heading_end": head_end, "lead_end": sentence_end}
-        cited += salience.cite(body, mentions, **where)
-        if default_province:
-            cited += salience.cite_bare(body, default_province, **where)
-    national = salience.national_scope(f"{title}\n{body}")
+        cite(body, gazetteer.find_in_clean(body, lowered=views.lowered, plain=views.plain),
+             heading_end=head_end, lead_end=sentence_end)
+    national = any(c.role == "location" for c in cited) and (
+        salience.national_scope(title) or salience.national_scope(views.lowered)
+    )
     choice = salience.choose(cited, (c.slug for c in cited), national=national)
     if choice.primary or not default_province:
         return choice
     mentioned = tuple(s for s in choice.mentioned if s != default_province)
-    return Choice((default_province,), mentioned, {default_province: ["feed province"]})
+    return Choice((default_province,), mentioned, choice.cited, default_province)
 
 
 def _title_is_from_body(title: str, body: str) -> bool:

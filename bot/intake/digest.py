@@ -58,7 +58,10 @@ _SOURCE_LINE = re.compile(
     "^[(\\[]?\\s*(?:" + accent_key("nguồn") + "(?:\\s+tin)?|source)\\s*:"
 )
 # A sentence end glued to the next item's heading: "… tại 64 bưu cục.Hòa Bình: Triển khai …".
-_GLUED = re.compile(r"(?<=\w)[.!?…](?=[^\W\d_][^.:!?\n]{0,40}:\s)")
+# A dot between two letters (the look-behind after the dot lets the engine skip to dots);
+# then checked for a heading after it.
+_GLUED = re.compile(r"[.!?…](?<=[^\W\d_][.!?…])(?=[^\W\d_])")
+_GLUED_HEADING = re.compile(r"[^\W\d_][^.:!?\n]{0,40}:\s")
 _END_PUNCT = re.compile(r"[.!?…:;]$")
 
 
@@ -274,8 +277,10 @@ def _unglued(blocks: list[tuple[str, bool]], gazetteer: Gazetteer | None):
         start = 0
         if gazetteer is not None:
             for m in _GLUED.finditer(text):
-                colon = text.index(":", m.end())
-                found = gazetteer.find_in_text(text[m.end():colon])
+                heading = _GLUED_HEADING.match(text, m.end())
+                if heading is None or not text[m.end()].isupper():
+                    continue
+                found = gazetteer.find_in_text(text[m.end():heading.end()])
                 if found and found[0].start == 0:
                     yield text[start:m.end()], is_li
                     start = m.end()
@@ -290,14 +295,14 @@ def _is_continuation_opener(text: str) -> bool:
 
 
 def _is_heading(text: str) -> bool:
-    return len(text.split()) < _HEADLINE_WORDS and not _END_PUNCT.search(text)
+    return len(text) <= _HEADLINE_MAX and len(text.split()) < _HEADLINE_WORDS and not _END_PUNCT.search(text)
 
 
 def _is_headline(text: str) -> bool:
     return (
         len(text) <= _HEADLINE_MAX
-        and len(text.split()) >= _HEADLINE_WORDS
         and not _END_PUNCT.search(text)
+        and len(text.split()) >= _HEADLINE_WORDS
         and not text[:1].islower()
         and not BULLET.match(text)
     )

@@ -85,13 +85,15 @@ class Gazetteer:
         self.units: tuple[Unit, ...] = tuple(units)
         self._by_slug = {u.slug: u for u in self.units}
         self._validate()
+        places = data.get("localities", {})
         self._finder = PlaceFinder(
             text_spellings,
             not_places=data["text"]["not_places"],
             any_case=any_case,
             localities=self._checked(localities or []),
-            kinds={k: v for k, v in data.get("localities", {}).items() if k != "abbreviations"},
-            abbreviations=data.get("localities", {}).get("abbreviations", {}),
+            kinds={k: v for k, v in places.items() if k not in ("abbreviations", "ranks")},
+            abbreviations=places.get("abbreviations", {}),
+            ranks=places.get("ranks", {}),
             current={u.slug: u.current for u in self.units},
         )
         self._resolver = PlaceResolver(

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.vietnamese.textnorm import TONE_MARKS, WordStartPattern, accent_key, clean, is_plain
+from bot.vietnamese.textnorm import TONE_MARKS, accent_key, clean, is_plain
 from bot.vietnamese.units import Mention
 from bot.vietnamese.wordtrie import WordTrie
 
@@ -124,20 +124,27 @@ class PlaceFinder:
         localities: Iterable[Locality],
         kinds: Mapping[str, Sequence[str]],
         abbreviations: Mapping[str, str],
+        ranks: Mapping[str, int],
         current: Mapping[str, str],
     ) -> None:
         """``spellings``: unit slug → its spellings; ``kinds``: locality level → kind words
-        ("huyện", …); ``abbreviations``: "TP" → "thành phố", …; ``current``: unit slug → slug
+        ("huyện", …); ``abbreviations``: "TP" → "thành phố", …; ``ranks``: kind → rank (a text
+        may name a place by a lower-ranked kind than the data's); ``current``: unit slug → slug
         of its current unit."""
+        self._ranks = ranks
         self._current = current
         self._index = _province_index(spellings, not_places, set(any_case))
-        province_trie = WordTrie(_fragment)
+        # One trie for everything: province spellings, and kind words each followed by a marker
+        # character that stands for the names of its level, so that the first letters of all
+        # of them are told apart once.
+        markers: dict[str, str] = {}
+        trie = WordTrie(lambda ch: markers.get(ch) or _fragment(ch))
         for spelling in [*not_places, *(s for ss in spellings.values() for s in ss)]:
             for key in _keys(spelling):
                 # Checked here so that looking up a match in find() cannot fail.
                 if canonical(key) not in self._index:
                     raise ValueError(f"{spelling!r}: variant {key!r} has no index entry")
-                province_trie.add(key)
+                trie.add(key)
 
         # level → name key → [(kind, province)]
         self._places: dict[str, dict[str, list[tuple[str, str]]]] = {}
@@ -147,29 +154,23 @@ class PlaceFinder:
             found = names.setdefault(canonical(place.name), [])
             if (place.kind, place.province) not in found:
                 found.append((place.kind, place.province))
-            trie = name_tries.setdefault(place.level, WordTrie(_fragment))
-            trie.update(_keys(place.name))
+            name_tries.setdefault(place.level, WordTrie(_fragment)).update(_keys(place.name))
         self._kind_of = {canonical(w): w for ws in kinds.values() for w in ws}
         self._kind_of.update({canonical(a): w for a, w in abbreviations.items()})
         self._kind_words: list[tuple[re.Pattern[str], str]] = []
-        branches = []
         for level, words in kinds.items():
             if level not in name_tries:
                 continue
+            # Below " ", so tried before a province spelling that goes on from the same kind
+            # word: "huyện Quảng Ninh" is a district of Quảng Bình, not Quảng Ninh.
+            marker = chr(1 + len(markers))
+            markers[marker] = f"(?:{name_tries[level].alternatives()}){_NOT_DASHED_ON}"
             codes = [a for a, w in abbreviations.items() if w in words]
-            kind_trie = WordTrie(_fragment).update(
-                k + " " for w in [*words, *codes] for k in _keys(w)
-            )
-            kind_trie.update(k + "." for w in codes for k in _keys(w))
-            branches.append(
-                f"(?:{kind_trie.alternatives()})(?:{name_tries[level].alternatives()})"
-                + _NOT_DASHED_ON + r"(?!\w)"
-            )
+            trie.update(k + " " + marker for w in [*words, *codes] for k in _keys(w))
+            trie.update(k + "." + marker for w in codes for k in _keys(w))
             heads = sorted(map(canonical, [*words, *codes]), key=len, reverse=True)
             self._kind_words.append((re.compile(f"({'|'.join(map(re.escape, heads))}) "), level))
-        # Localities first: "huyện Quảng Ninh" is a district of Quảng Bình, not Quảng Ninh.
-        branches.append(f"(?:{province_trie.alternatives()})" + r"(?!\w)")
-        self._words = WordStartPattern("|".join(branches))
+        self._words = trie.word_pattern()
 
     def find(
         self, cleaned: str, *, lowered: str | None = None, plain: bool | None = None
@@ -203,12 +204,15 @@ class PlaceFinder:
 
     def _lookup(self, name: str, surface: str) -> tuple[str, list[str]] | None:
         """(level, province slugs) of a matched name, or None when its capitals are wrong."""
-        tokens = _TOKEN.findall(surface)
         entry = self._index.get(canonical(name))
         if entry is not None:
-            if all(t[:1].isupper() or not need for t, need in zip(tokens, entry.caps, strict=False)):
+            if not any(entry.caps) or all(
+                t[:1].isupper() or not need
+                for t, need in zip(_TOKEN.findall(surface), entry.caps, strict=False)
+            ):
                 return "province", [entry.slug] if entry.slug else []
             return None
+        tokens = _TOKEN.findall(surface)
         folded = canonical(name)
         for pattern, level in self._kind_words:
             head = pattern.match(folded)
@@ -223,7 +227,11 @@ class PlaceFinder:
                 return None
             kind = self._kind_of[head.group(1)]
             same_kind = [p for k, p in places if k == kind]
-            return level, same_kind if len(same_kind) == 1 else list(dict.fromkeys(p for _k, p in places))
+            if len(same_kind) == 1:
+                return level, same_kind
+            rank = self._ranks.get(kind, 0)
+            fits = [p for k, p in places if self._ranks.get(k, 0) >= rank]
+            return (level, list(dict.fromkeys(fits))) if fits else None
         return None
 
     def _resolve(

@@ -14,7 +14,7 @@ import functools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,6 @@ DATA_FILE = Path(__file__).parent / "data" / "salience.toml"
 
 _CLAUSE_END = re.compile(r"[.,;:!?()\n]")
 _LIST_GAP = re.compile(r"\s*(?:,\s*(?:và\s+)?|và\s+|[-–—]\s*)(?:(?:tỉnh|thành phố|TP\.?)\s+)?$")
-_OPENS = re.compile(r"(?:^|[.!?:\n]|\s[-–—•*])\s*$")
-_PREV_WORD = re.compile(r"(\S+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -43,11 +41,25 @@ class Cited:
 
 @dataclass(frozen=True)
 class Choice:
-    """The provinces an item is about, the others it names, and the evidence per primary."""
+    """The provinces an item is about, the others it names, and what they were chosen from."""
 
     primary: tuple[str, ...]
     mentioned: tuple[str, ...]
-    evidence: dict[str, list[str]] = field(default_factory=dict)
+    cited: tuple[Cited, ...] = ()
+    default: str | None = None  # the feed's province, taken for want of any other
+
+    @property
+    def evidence(self) -> dict[str, list[str]]:
+        """Per primary slug: its score, then each mention that counted ("Sở TT&TT X (actor)")."""
+        out: dict[str, list[str]] = {}
+        for slug in self.primary:
+            mine = [c for c in self.cited if c.slug == slug and c.weight > 0]
+            if slug == self.default and not mine:
+                out[slug] = ["feed province"]
+                continue
+            score = sum(c.weight for c in mine)
+            out[slug] = [f"score {score:.1f}", *(f"{c.surface} ({c.why})" for c in mine)]
+        return out
 
 
 def _words(values: Iterable[str], *, case_sensitive: bool = False) -> re.Pattern[str]:
@@ -63,19 +75,17 @@ class Salience:
         self.weights: dict[str, float] = dict(data["weights"])
         self.factors: dict[str, float] = dict(data["factors"])
         words = data["words"]
-        self._kinds = sorted((k.lower() for k in words["kinds"]), key=len, reverse=True)
-        self._before = [  # checked on the words right before a mention, in this order
-            (set(map(str.lower, words["caption"])), "caption"),
-            (set(map(str.lower, words["source"])), "source"),
-            (set(map(str.lower, words["partner"])), "partner"),
-            (set(map(str.lower, words["example"])), "example"),
-            (set(map(str.lower, words["location"])), "location"),
-        ]
-        self._not_place = set(map(str.lower, words["not_place"]))
+        # The words right before a mention (up to three, lower case) → what they make of it;
+        # a longer phrase wins over a shorter one.
+        self._tails: dict[str, str] = {}
+        for role in ("location", "example", "partner", "source", "caption", "not_place", "kind"):
+            for phrase in words["kinds" if role == "kind" else role]:
+                self._tails[" ".join(phrase.lower().split())] = role
+        self._example_words = [" ".join(w.lower().split()) for w in words["example"]]
         self._person = set(words["person"])
         self._actor = _words(words["actors"], case_sensitive=True)
         self._breaker = _words(words["breakers"])
-        self._plural = set(map(str.lower, words["plural"]))
+        self._plural = {" ".join(w.lower().split()) for w in words["plural"]}
         self._national = _words(map(str.lower, words["national"]))
         self._bare = re.compile(r"(?<!\w)(?:toàn )?tỉnh(?!\w)", re.IGNORECASE)
 
@@ -91,32 +101,25 @@ class Salience:
         whole_is_heading: bool = False,
     ) -> list[Cited]:
         """Each mention of ``text`` (already clean) weighed; false friends left out."""
-        listed = self._listed(text, mentions)
+        listed = self._listed(text, mentions) if len(mentions) > 1 else ()
+        parenthesised = "(" in text
         out = []
         prev_end = -10
         for i, m in enumerate(mentions):
-            before = text[max(0, m.start - 80):m.start]
-            head = self._strip_kinds(before)
-            word_before = _last_word(before.rstrip()[: len(head)])
-            if m.level == "province" and (
-                _tail_in(head, self._not_place) or word_before in self._person
-            ):
+            role, tokens = self._role(text, m)
+            if role is None:
                 prev_end = m.end
                 continue  # a street, a building or a person, not the unit
-            why = "normal"
-            for words, label in self._before:
-                if _tail_in(head, words):
-                    why = label
-                    break
             if i in listed:
-                why = "example"
-            elif _inside_parentheses(text, m.start) and m.start - prev_end > 2:
-                why = "aside"
+                role = "example"
+            elif (parenthesised and role == "normal" and m.start - prev_end > 2
+                  and _inside_parentheses(text, m.start)):
+                role = "aside"
             prev_end = m.end
-            factor = self.factors[why]
+            factor = self.factors[role]
             in_heading = whole_is_heading or m.start < heading_end
             bonus = 0.0
-            reasons = [why] if why != "normal" else []
+            reasons = [role] if role != "normal" else []
             if in_heading:
                 bonus += self.weights["heading"]
                 reasons.append("title" if whole_is_heading else "heading")
@@ -126,15 +129,37 @@ class Salience:
             if self._is_actor(text, m.start):
                 bonus += self.weights["actor"]
                 reasons.append("actor")
-            elif _OPENS.search(head):
+            elif not tokens or tokens[-1][-1] in _OPENERS or _line_starts(text, m.start):
                 bonus += self.weights["subject"]
                 reasons.append("subject")
             if m.level != "province":
                 bonus += self.weights["locality"]
                 reasons.append(m.level)
-            out.append(Cited(m.slug, factor * (1 + bonus), why, factor < self.factors["source"],
+            out.append(Cited(m.slug, factor * (1 + bonus), role, factor < self.factors["source"],
                              ", ".join(reasons) or "named", m.surface, in_heading))
         return out
+
+    def cite_names(self, text: str, mentions: Sequence[Mention]) -> list[Cited]:
+        """The mentions of ``text`` that name a unit, unweighed: for what else an item names
+        once its heading has decided what it is about."""
+        return [Cited(m.slug, 0.0, "named", True, "named", m.surface, False)
+                for m in mentions if self._role(text, m)[0] is not None]
+
+    def _role(self, text: str, m: Mention) -> tuple[str | None, list[str]]:
+        """What the words before a mention make of it (None: not the unit), and those words
+        with the kind words right before the mention taken off."""
+        tokens = text[max(0, m.start - 48):m.start].split()
+        found = None
+        while tokens:  # past the kind words: "tại tỉnh Sơn La" is "tại"
+            found = _tail(tokens, self._tails)
+            if found is None or found[1] != "kind":
+                break
+            del tokens[-found[0]:]
+            found = None
+        role = "normal" if found is None else found[1]
+        if m.level == "province" and (role == "not_place" or (tokens and tokens[-1] in self._person)):
+            return None, tokens
+        return role, tokens
 
     def cite_bare(
         self, text: str, slug: str, *, heading_end: int, lead_end: int,
@@ -146,8 +171,7 @@ class Salience:
             after = text[m.end():m.end() + 8].lstrip()
             if after[:1].isupper() or after.startswith((",", "/", "thành")):
                 continue  # "tỉnh Lâm Đồng", "tỉnh, thành", "tỉnh thành"
-            head = text[max(0, m.start() - 20):m.start()].lower()
-            if _last_word(head) in self._plural or _tail_in(head, self._plural):
+            if _tail(text[max(0, m.start() - 20):m.start()].split(), self._plural) is not None:
                 continue
             in_heading = whole_is_heading or m.start() < heading_end
             bonus = self.weights["heading"] if in_heading else (
@@ -174,45 +198,46 @@ class Salience:
         """
         heading: dict[str, float] = {}
         totals: dict[str, float] = {}
-        evidence: dict[str, list[str]] = {}
-        subjects = {  # named only in passing: never
-            c.slug for c in cited if not c.passing and not (national and c.role == "location")
-        }
         for c in cited:
+            if c.passing or (national and c.role == "location"):
+                continue  # named only in passing: never primary
             totals[c.slug] = totals.get(c.slug, 0.0) + c.weight
-            if c.heading and not c.passing:
+            if c.heading:
                 heading[c.slug] = heading.get(c.slug, 0.0) + c.weight
-            evidence.setdefault(c.slug, []).append(f"{c.surface} ({c.why})")
-        heading = {s: w for s, w in heading.items() if s in subjects}
-        pool = heading or {s: w for s, w in totals.items() if s in subjects}
+        pool = heading or totals
         top = max(pool.values(), default=0.0)
         floor = max(self.weights["min_score"], top * self.weights["share_of_top"])
-        primary = tuple(s for s in dict.fromkeys(c.slug for c in cited)
-                        if pool.get(s, 0.0) >= floor)
+        primary = tuple(s for s, w in pool.items() if w >= floor)
         mentioned = tuple(s for s in dict.fromkeys(named) if s not in primary)
-        return Choice(primary, mentioned,
-                      {s: [f"score {totals[s]:.1f}", *evidence[s]] for s in primary})
+        return Choice(primary, mentioned, tuple(cited))
 
     # -- context -------------------------------------------------------------------------
 
-    def _strip_kinds(self, before: str) -> str:
-        """The text before a mention without the kind words right before it, lower-cased."""
-        head = before.rstrip().lower()
-        changed = True
-        while changed:
-            changed = False
-            for kind in self._kinds:
-                if head.endswith(kind) and (len(head) == len(kind) or not head[-len(kind) - 1].isalnum()):
-                    head = head[: -len(kind)].rstrip()
-                    changed = True
-        return head
+    def _after_example_word(self, before: str) -> bool:
+        """Whether ``before`` ends with "như", "gồm" …, kind words skipped ("như tỉnh X")."""
+        low = before.lower()
+        if not any(w in low for w in self._example_words):
+            return False
+        tokens = before.split()
+        while tokens:
+            found = _tail(tokens, self._tails)
+            if found is None:
+                return False
+            if found[1] == "example":
+                return True
+            if found[1] != "kind":
+                return False
+            del tokens[-found[0]:]
+        return False
 
     def _is_actor(self, text: str, start: int) -> bool:
-        clause_start = start
-        while clause_start > 0 and start - clause_start < 80:
-            if _CLAUSE_END.match(text, clause_start - 1) and not _is_abbreviation_dot(text, clause_start - 1):
-                break
-            clause_start -= 1
+        window = max(0, start - 80)
+        if self._actor.search(text, window, start) is None:
+            return False
+        clause_start = window
+        for end in _CLAUSE_END.finditer(text, window, start):
+            if not _is_abbreviation_dot(text, end.start()):
+                clause_start = end.end()
         clause = text[clause_start:start]
         last = None
         for last in self._actor.finditer(clause):  # noqa: B007 — the last actor word counts
@@ -231,26 +256,30 @@ class Salience:
             if joined:
                 run.append(i)
                 continue
-            first = mentions[run[0]]
-            opener = self._strip_kinds(text[max(0, first.start - 30):first.start])
-            if len(run) >= 3 or _tail_in(opener, self._before[3][0]):
+            first = mentions[run[0]].start
+            if len(run) >= 3 or self._after_example_word(text[max(0, first - 24):first]):
                 out.update(run)
             run = [i]
         return out
 
 
-def _last_word(head: str) -> str:
-    m = _PREV_WORD.search(head)
-    return m.group(1) if m else ""
+_OPENERS = frozenset(".!?:-–—•*")
 
 
-def _tail_in(head: str, words: set[str]) -> bool:
-    """Whether ``head`` (lower-cased) ends with one of ``words`` as whole words."""
-    low = head.lower()
-    for w in words:
-        if low.endswith(w) and (len(low) == len(w) or not low[-len(w) - 1].isalnum()):
-            return True
-    return False
+def _tail(tokens: list[str], phrases: Mapping[str, str] | set[str]) -> tuple[int, str] | None:
+    """(words, what) of the longest phrase (up to three words) that ``tokens`` end with."""
+    for n in (3, 2, 1):
+        if len(tokens) >= n:
+            candidate = " ".join(tokens[-n:]).lower()
+            if candidate in phrases:
+                return n, phrases[candidate] if isinstance(phrases, Mapping) else candidate
+    return None
+
+
+def _line_starts(text: str, pos: int) -> bool:
+    """Whether only spaces and kind words stand between a line break and ``pos``."""
+    line = text.rfind("\n", max(0, pos - 48), pos)
+    return line >= 0 and len(text[line + 1:pos].split()) <= 1
 
 
 def _inside_parentheses(text: str, pos: int) -> bool:

@@ -78,9 +78,9 @@ def _canon(text: str) -> str:
 def _lead_end(cleaned: str) -> int:
     """End of the lead: the first line break or the end of the first sentence (at most
     LEAD_MAX_CHARS)."""
-    head = cleaned[:LEAD_MAX_CHARS]
-    newline = head.find("\n")
-    return first_sentence_end(head if newline < 0 else head[:newline])
+    newline = cleaned.find("\n")
+    # The whole first line, as sentences.lead_spans asks for it: one cached computation.
+    return min(first_sentence_end(cleaned if newline < 0 else cleaned[:newline]), LEAD_MAX_CHARS)
 
 
 def is_case_sensitive(phrase: str) -> bool:
@@ -154,11 +154,16 @@ class TopicTagger:
         if self._ci_words is not None:
             find = self._ci_words.searcher(key, plain=plain)
             pos = 0
-            while (found := find(pos)) is not None:
+            while (found := find(pos)) is not None:  # the hot loop: _count inlined
                 start, pos, phrase = found
                 starts.append(start)
                 ends.append(pos)
-                _count(ci_hits, phrase, start < lead_end)
+                entry = ci_hits.get(phrase)
+                if entry is None:
+                    ci_hits[phrase] = [1, start < lead_end]
+                else:
+                    entry[0] += 1
+                    entry[1] = entry[1] or start < lead_end
         if self._cs_re is not None:
             aligned = len(key) == len(cleaned)
             for m in self._cs_re.finditer(cleaned):
