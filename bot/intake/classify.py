@@ -154,6 +154,8 @@ def _provinces(
 
     def cite(text: str, mentions: list[Mention], **where) -> None:
         nonlocal decided
+        if not mentions and not default_province:
+            return
         if decided:
             cited.extend(salience.cite_names(text, mentions))
             return

@@ -34,6 +34,7 @@ _CAPTION_MAX = 200  # a line before the first bullet up to this long is a captio
 _HEADLINE_MAX = 160  # a sub-headline: a line this short, with no end punctuation …
 _HEADLINE_WORDS = 4  # … and at least this many words (shorter: a section heading, dropped)
 _ROUNDUP_PROVINCES = 3
+_ECHO_SHARE = 0.6  # a block that starts the title and is this much of it is the title again
 
 # Paragraphs opening with these continue the item before them whatever they mention.
 CONTINUATION_OPENERS: tuple[str, ...] = (
@@ -117,8 +118,10 @@ def split_entry(
                     after_image = False  # the caption line under an image name
                     continue
                 echo = _echo_key(key)
-                if title_key and echo and (title_key.startswith(echo) or echo.startswith(title_key)):
-                    continue  # the title printed again, perhaps with more or fewer words
+                if title_key and echo and title_key.startswith(echo) and (
+                    len(echo) >= _ECHO_SHARE * len(title_key)
+                ):
+                    continue  # the title printed again, perhaps without a tail ("(cập nhật)")
                 if has_bullets and not seen_bullet and len(text) <= _CAPTION_MAX and (
                     content_period is not None or kept
                 ):

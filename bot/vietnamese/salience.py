@@ -126,7 +126,7 @@ class Salience:
             elif m.start < lead_end:
                 bonus += self.weights["lead"]
                 reasons.append("lead")
-            if self._is_actor(text, m.start):
+            if m.start and self._is_actor(text, m.start):
                 bonus += self.weights["actor"]
                 reasons.append("actor")
             elif not tokens or tokens[-1][-1] in _OPENERS or _line_starts(text, m.start):
@@ -148,6 +148,8 @@ class Salience:
     def _role(self, text: str, m: Mention) -> tuple[str | None, list[str]]:
         """What the words before a mention make of it (None: not the unit), and those words
         with the kind words right before the mention taken off."""
+        if m.start == 0:
+            return "normal", []
         tokens = text[max(0, m.start - 48):m.start].split()
         found = None
         while tokens:  # past the kind words: "tại tỉnh Sơn La" is "tại"
