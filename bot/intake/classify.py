@@ -152,19 +152,22 @@ def _provinces(
     cited: list[Cited] = []
     decided = False  # a title or heading named the subject: the rest is only what else it names
 
+    def subjects() -> set[str]:
+        return {c.slug for c in cited if c.heading and not c.passing}
+
     def cite(text: str, mentions: list[Mention], **where) -> None:
         nonlocal decided
         if not mentions and not default_province:
             return
         if decided:
-            cited.extend(salience.cite_names(text, mentions))
+            cited.extend(salience.cite_names(text, mentions, subjects()))
             return
         whole = where.get("whole_is_heading", False)
         head = [m for m in mentions if whole or m.start < where["heading_end"]]
         cited.extend(salience.cite(text, head, **where))
         decided = any(c.heading and not c.passing and c.role != "location" for c in cited)
         rest = mentions[len(head):]
-        cited.extend(salience.cite_names(text, rest) if decided
+        cited.extend(salience.cite_names(text, rest, subjects()) if decided
                      else salience.cite(text, rest, **where))
         if default_province and not decided:
             cited.extend(salience.cite_bare(text, default_province, **where))

@@ -139,11 +139,15 @@ class Salience:
                              ", ".join(reasons) or "named", m.surface, in_heading))
         return out
 
-    def cite_names(self, text: str, mentions: Sequence[Mention]) -> list[Cited]:
+    def cite_names(
+        self, text: str, mentions: Sequence[Mention], known: Iterable[str] = ()
+    ) -> list[Cited]:
         """The mentions of ``text`` that name a unit, unweighed: for what else an item names
-        once its heading has decided what it is about."""
+        once its heading has decided what it is about. ``known``: slugs already settled."""
+        known = set(known)
         return [Cited(m.slug, 0.0, "named", True, "named", m.surface, False)
-                for m in mentions if self._role(text, m)[0] is not None]
+                for m in mentions
+                if m.slug not in known and self._role(text, m)[0] is not None]
 
     def _role(self, text: str, m: Mention) -> tuple[str | None, list[str]]:
         """What the words before a mention make of it (None: not the unit), and those words
