@@ -141,13 +141,14 @@ def provinces_of(
     title, body = clean(title), clean(body)
     views = _Views(body)
     return _provinces(title, body, views, _title_is_from_body(title, body), gazetteer,
-                      default_province)
+                      default_province, thorough=True)
 
 
 def _provinces(
     title: str, body: str, views: _Views, from_body: bool, gazetteer: Gazetteer,
-    default_province: str | None,
+    default_province: str | None, *, thorough: bool = False,
 ) -> Choice:
+    """``thorough``: weigh every mention, for the evidence, even where fewer settle the choice."""
     salience = default_salience()
     cited: list[Cited] = []
     decided = False  # a title or heading named the subject: the rest is only what else it names
@@ -161,6 +162,12 @@ def _provinces(
             return
         if decided:
             cited.extend(salience.cite_names(text, mentions, subjects()))
+            return
+        slugs = {m.slug for m in mentions} | {c.slug for c in cited}
+        if len(slugs) == 1 and not default_province and not thorough:
+            # One unit named, however often: once it is a subject, the rest changes nothing.
+            cited.extend(salience.cite(text, mentions, enough=salience.settles, **where))
+            decided = any(not c.passing and c.role != "location" for c in cited)
             return
         whole = where.get("whole_is_heading", False)
         head = [m for m in mentions if whole or m.start < where["heading_end"]]

@@ -98,10 +98,15 @@ class Salience:
 
     def cite(
         self, text: str, mentions: Sequence[Mention], *, heading_end: int, lead_end: int,
-        whole_is_heading: bool = False,
+        whole_is_heading: bool = False, enough: float | None = None,
     ) -> list[Cited]:
-        """Each mention of ``text`` (already clean) weighed; false friends left out."""
+        """Each mention of ``text`` (already clean) weighed; false friends left out.
+
+        ``enough``: stop once the mentions that make a subject weigh this much (for mentions
+        all of one unit, whose choice is then made).
+        """
         listed = self._listed(text, mentions) if len(mentions) > 1 else ()
+        subject_weight = 0.0
         parenthesised = "(" in text
         out = []
         prev_end = -10
@@ -135,8 +140,13 @@ class Salience:
             if m.level != "province":
                 bonus += self.weights["locality"]
                 reasons.append(m.level)
-            out.append(Cited(m.slug, factor * (1 + bonus), role, factor < self.factors["source"],
-                             ", ".join(reasons) or "named", m.surface, in_heading))
+            cited = Cited(m.slug, factor * (1 + bonus), role, factor < self.factors["source"],
+                          ", ".join(reasons) or "named", m.surface, in_heading)
+            out.append(cited)
+            if enough is not None and not cited.passing and role != "location":
+                subject_weight += cited.weight
+                if subject_weight >= enough:
+                    break
         return out
 
     def cite_names(
@@ -189,6 +199,11 @@ class Salience:
         return out
 
     # -- choosing ------------------------------------------------------------------------
+
+    @property
+    def settles(self) -> float:
+        """What a unit's subject mentions must weigh to be primary when it is the only one."""
+        return self.weights["min_score"]
 
     def national_scope(self, text: str) -> bool:
         """Whether ``text`` speaks of the whole country ("toàn quốc", "63 tỉnh, thành phố")."""
