@@ -278,7 +278,10 @@ class Salience:
                 run.append(i)
                 continue
             first = mentions[run[0]].start
-            if len(run) >= 3 or self._after_example_word(text[max(0, first - 24):first]):
+            # A run of one after "như" is the role of its own mention already (``_role``).
+            if len(run) >= 3 or (
+                len(run) == 2 and self._after_example_word(text[max(0, first - 24):first])
+            ):
                 out.update(run)
             run = [i]
         return out
