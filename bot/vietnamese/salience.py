@@ -34,7 +34,7 @@ class Cited:
     weight: float
     role: str  # "normal", "location", "source", "partner", "aside", "example", "caption"
     passing: bool  # named only in passing here: a partner, an aside, an example, a caption
-    why: str  # "title", "actor", "lead", "passing: với" …
+    why: str  # what made its weight: "heading, subject", "location, lead, district" …
     surface: str
     heading: bool  # in the title or the heading before ":"
 
