@@ -172,12 +172,14 @@ def _provinces(
         whole = where.get("whole_is_heading", False)
         head = [m for m in mentions if whole or m.start < where["heading_end"]]
         cited.extend(salience.cite(text, head, **where))
+        bare = salience.cite_bare(text, default_province, **where) if default_province else []
+        cited.extend(c for c in bare if c.heading)  # "Bưu điện tỉnh …" in a portal's title
         decided = any(c.heading and not c.passing and c.role != "location" for c in cited)
         rest = mentions[len(head):]
         cited.extend(salience.cite_names(text, rest, subjects()) if decided
                      else salience.cite(text, rest, **where))
-        if default_province and not decided:
-            cited.extend(salience.cite_bare(text, default_province, **where))
+        if not decided:
+            cited.extend(c for c in bare if not c.heading)
 
     # A digest item's title is its own first sentence; an article's title is a lead of its own.
     if title and not from_body:

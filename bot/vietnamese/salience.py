@@ -37,6 +37,7 @@ class Cited:
     why: str  # what made its weight: "heading, subject", "location, lead, district" …
     surface: str
     heading: bool  # in the title or the heading before ":"
+    acts: bool = False  # the actor or the subject of its sentence (or joined to one: "X và Y")
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Salience:
         parenthesised = "(" in text
         out = []
         prev_end = -10
+        prev_acts = False
         for i, m in enumerate(mentions):
             role, tokens = self._role(text, m)
             if role is None:
@@ -120,7 +122,7 @@ class Salience:
             elif (parenthesised and role == "normal" and m.start - prev_end > 2
                   and _inside_parentheses(text, m.start)):
                 role = "aside"
-            prev_end = m.end
+            gap_start, prev_end = prev_end, m.end
             factor = self.factors[role]
             in_heading = whole_is_heading or m.start < heading_end
             bonus = 0.0
@@ -131,18 +133,22 @@ class Salience:
             elif m.start < lead_end:
                 bonus += self.weights["lead"]
                 reasons.append("lead")
+            acts = True
             if m.start and self._is_actor(text, m.start):
                 bonus += self.weights["actor"]
                 reasons.append("actor")
             elif not tokens or tokens[-1][-1] in _OPENERS or _line_starts(text, m.start):
                 bonus += self.weights["subject"]
                 reasons.append("subject")
+            else:
+                acts = prev_acts and _LIST_GAP.fullmatch(text, gap_start, m.start) is not None
             if m.level != "province":
                 bonus += self.weights["locality"]
                 reasons.append(m.level)
             cited = Cited(m.slug, factor * (1 + bonus), role, factor < self.factors["source"],
-                          ", ".join(reasons) or "named", m.surface, in_heading)
+                          ", ".join(reasons) or "named", m.surface, in_heading, acts)
             out.append(cited)
+            prev_acts = acts
             if enough is not None and not cited.passing and role != "location":
                 subject_weight += cited.weight
                 if subject_weight >= enough:
@@ -194,8 +200,8 @@ class Salience:
                 self.weights["lead"] if m.start() < lead_end else 0.0)
             if self._is_actor(text, m.start()):
                 bonus += self.weights["actor"]
-            out.append(Cited(slug, 1 + bonus, "normal", False, "feed province: " + m.group(), m.group(),
-                             in_heading))
+            out.append(Cited(slug, 1 + bonus, "normal", False, "feed province: " + m.group(),
+                             m.group(), in_heading, bonus >= self.weights["actor"]))
         return out
 
     # -- choosing ------------------------------------------------------------------------
@@ -219,11 +225,14 @@ class Salience:
         """
         heading: dict[str, float] = {}
         totals: dict[str, float] = {}
+        # A heading that names an actor or a subject is about those: "Bưu điện tỉnh giúp nông
+        # dân bán xoài Khánh Hòa" is the feed's province's post office, not Khánh Hòa.
+        acting = any(c.heading and c.acts and not c.passing for c in cited)
         for c in cited:
             if c.passing or (national and c.role == "location"):
                 continue  # named only in passing: never primary
             totals[c.slug] = totals.get(c.slug, 0.0) + c.weight
-            if c.heading:
+            if c.heading and (c.acts or not acting):
                 heading[c.slug] = heading.get(c.slug, 0.0) + c.weight
         pool = heading or totals
         top = max(pool.values(), default=0.0)
