@@ -24,7 +24,7 @@ from bot.vietnamese.textnorm import clean, fold
 from bot.vietnamese.units import NATIONAL, Mention, Region, Resolution, Unit
 
 __all__ = ["DATA_FILE", "LOCALITIES_FILE", "NATIONAL", "Gazetteer", "Mention", "Region",
-           "Resolution", "Unit", "default_gazetteer"]
+           "Resolution", "Unit", "default_gazetteer", "read_localities"]
 
 DATA_FILE = Path(__file__).parent / "data" / "provinces.toml"
 LOCALITIES_FILE = Path(__file__).parent / "data" / "localities.tsv"
