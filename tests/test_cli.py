@@ -19,10 +19,10 @@ def test_classify_json_on_the_sample_is_the_stable_interface():
     items = json.loads(out.stdout)
     assert len(items) == 9
     assert [i["provinces"]["primary"] for i in items] == [
-        ["Thái Nguyên"], ["Sóc Trăng"], ["Lâm Đồng"], ["Đà Nẵng"], ["Thanh Hóa"],
+        ["Thái Nguyên"], ["Sóc Trăng"], ["Lâm Đồng"], ["TP Đà Nẵng"], ["Thanh Hóa"],
         ["Quảng Trị"], ["Lạng Sơn"], ["Bà Rịa – Vũng Tàu"], [],
     ]
-    assert items[1]["current_units"] == ["Cần Thơ"]
+    assert items[1]["current_units"] == ["TP Cần Thơ"]
     assert items[7]["current_units"] == ["TP Hồ Chí Minh"]
     assert items[8]["national"] is True and items[8]["topics"][0] == "an-toan-thong-tin"
     assert "Sơn La" in items[3]["provinces"]["mentioned"]
@@ -49,7 +49,7 @@ def test_classify_reads_feeds_and_html(tmp_path, kind):
 def test_classify_plain_listing_and_bad_input():
     out = diemtin("classify", str(SAMPLE_TXT))
     assert out.returncode == 0 and out.stdout.startswith("9 items")
-    assert "Sóc Trăng (nay Cần Thơ)" in out.stdout
+    assert "Sóc Trăng (nay TP Cần Thơ)" in out.stdout
     missing = diemtin("classify", "/nonexistent/digest.txt")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert "cannot read" in missing.stderr

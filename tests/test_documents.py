@@ -198,7 +198,7 @@ def test_summary_header_groups_and_totals():
     assert lines[1] == "4 tin khớp với đăng ký của bạn."
     order = [ln for ln in lines if ln.startswith(("📍", "•"))]
     assert order == [
-        "📍 Cần Thơ", "• Sóc Trăng: đào tạo bưu tá",
+        "📍 TP Cần Thơ", "• Sóc Trăng: đào tạo bưu tá",
         "📍 Lâm Đồng", "• Lâm Đồng: bưu điện xã", "• Lâm Đồng: chuyển đổi số nông nghiệp",
         "📍 Toàn quốc", "• Bộ: chỉ số DTI",
     ]

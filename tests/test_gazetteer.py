@@ -293,7 +293,7 @@ def test_lookalike_names() -> None:
     assert slugs("Thái Bình, Thái Nguyên") == ["thai-binh", "thai-nguyen"]
     assert slugs("Long An ninh mạng") == ["long-an"]  # a name is a name
     # A sentence end does not glue two words into a name.
-    assert slugs("TP Đông Hà. Nam Định cũng vậy") == ["nam-dinh"]
+    assert slugs("TP Đông Hà. Nam Định cũng vậy") == ["quang-tri", "nam-dinh"]  # Đông Hà: a city
     assert slugs("tuyến Đông Hà - Nam Định") == ["nam-dinh"]
     assert slugs("đô thị Huế") == ["hue"]
 
@@ -323,22 +323,23 @@ SAMPLE = (
 
 def test_sample_digest_mentions() -> None:
     found = G.find_in_text(SAMPLE)
-    assert [(m.slug, m.start, m.end) for m in found] == [
-        ("thai-nguyen", 40, 51),  # "TP. Phổ Yên" is a town, not a unit
-        ("soc-trang", 159, 168),
-        ("soc-trang", 229, 238),
-        ("da-nang", 278, 285),
-        ("da-nang", 345, 352),
-        ("son-la", 450, 456),  # "TP Sơn La (tỉnh Sơn La)": twice
-        ("son-la", 463, 469),
-        ("lang-son", 495, 503),
-        ("lang-son", 637, 644),  # "Công dân số - Xứ Lạng": the nickname
-        ("ba-ria-vung-tau", 663, 680),
-        ("ba-ria-vung-tau", 753, 770),  # after a no-break space, which clean() turns into " "
+    assert [(m.slug, m.start, m.end, m.level) for m in found] == [
+        ("thai-nguyen", 27, 38, "district"),  # "TP. Phổ Yên", a city of Thái Nguyên
+        ("thai-nguyen", 40, 51, "province"),
+        ("soc-trang", 159, 168, "province"),
+        ("soc-trang", 229, 238, "province"),
+        ("da-nang", 278, 285, "province"),
+        ("da-nang", 342, 352, "province"),  # "TP Đà Nẵng", the unit's own name
+        ("son-la", 447, 456, "district"),  # "TP Sơn La (tỉnh Sơn La)": the city, the province
+        ("son-la", 463, 469, "province"),
+        ("lang-son", 495, 503, "province"),
+        ("lang-son", 637, 644, "province"),  # "Công dân số - Xứ Lạng": the nickname
+        ("ba-ria-vung-tau", 663, 680, "province"),
+        ("ba-ria-vung-tau", 753, 770, "province"),  # after a no-break space, which clean() turns into " "
     ]
     cleaned = clean(SAMPLE)
     assert all(cleaned[m.start : m.end] == m.surface for m in found)
-    assert found[0] == Mention("thai-nguyen", 40, 51, "Thái Nguyên")
+    assert found[1] == Mention("thai-nguyen", 40, 51, "Thái Nguyên")
 
 
 # -- user input ---------------------------------------------------------------------------------
@@ -474,3 +475,82 @@ _NAMED = [(u.slug, s) for u in G.units for s in text_spellings(u.slug)]
 def test_names_among_filler(parts: list[tuple[str, tuple[str, str]]]) -> None:
     text = " ".join(f"{filler} {spelling}" for filler, (_slug, spelling) in parts) + " ."
     assert slugs(text) == [slug for _filler, (slug, _spelling) in parts]
+
+
+# -- districts, towns and communes --------------------------------------------------------------
+
+
+def places(text: str) -> list[tuple[str, str]]:
+    return [(m.slug, m.level) for m in G.find_in_text(text)]
+
+
+def test_localities_data_covers_both_eras() -> None:
+    from bot.vietnamese.gazetteer import read_localities
+
+    rows = read_localities()
+    levels = {level: sum(1 for r in rows if r.level == level) for level in ("district", "town", "commune")}
+    assert levels == {"district": 696, "town": 616, "commune": 3321}
+    assert {r.province for r in rows if r.level == "commune"} == {u.slug for u in G.current_units()}
+    assert {r.province for r in rows if r.level == "district"} == {u.slug for u in G.old_units()}
+
+
+@pytest.mark.parametrize(
+    ("text", "slug", "level"),
+    [
+        ("Bưu điện huyện Di Linh phối hợp", "lam-dong", "district"),
+        ("tại TP. Phổ Yên", "thai-nguyen", "district"),
+        ("TP.Phổ Yên", "thai-nguyen", "district"),
+        ("thị xã Phổ Yên (nay là thành phố)", "thai-nguyen", "district"),  # the kind may be old
+        ("TX. Sơn Tây", "ha-noi", "district"),  # Quảng Ngãi's Sơn Tây is a huyện
+        ("huyện Sơn Tây", "quang-ngai", "district"),
+        ("huyện Quảng Ninh", "quang-binh", "district"),  # not Quảng Ninh province
+        ("thành phố Thái Bình", "thai-binh", "district"),
+        ("Quận Ninh Kiều", "can-tho", "district"),
+        ("Thị trấn Tam Đảo", "vinh-phuc", "town"),
+        ("xã Bảo Lạc", "cao-bang", "commune"),
+        ("Phường Hà Giang 1", "tuyen-quang", "commune"),  # a 34-era ward of the new Tuyên Quang
+        ("phường Xuân Hương - Đà Lạt", "lam-dong", "commune"),
+        ("Đặc khu Phú Quốc", "an-giang", "commune"),
+    ],
+)
+def test_localities_name_their_province(text: str, slug: str, level: str) -> None:
+    assert places(text) == [(slug, level)]
+
+
+def test_a_shared_name_counts_only_with_its_province_named() -> None:
+    assert places("huyện Châu Thành ra mắt mô hình mới") == []  # eight provinces have one
+    assert places("huyện Châu Thành, tỉnh Tiền Giang") == [
+        ("tien-giang", "district"), ("tien-giang", "province"),
+    ]
+    assert places("Huyện Châu Thành (Bến Tre)") == [("ben-tre", "district"), ("ben-tre", "province")]
+
+
+def test_localities_need_their_kind_and_capitals() -> None:
+    assert places("Di Linh, Phổ Yên, Sơn Tây") == []  # bare: people, streets, words
+    assert places("chuyển đổi số xã hội; thị xã hội nhập") == []
+    assert places("các xã, phường và thị trấn") == []
+
+
+def test_a_locality_does_not_swallow_a_dashed_province() -> None:
+    assert places("TP. Bà Rịa - Vũng Tàu") == [("ba-ria-vung-tau", "province")]
+    assert places("TP. Vũng Tàu và Vũng Tàu") == [
+        ("ba-ria-vung-tau", "district"), ("ba-ria-vung-tau", "province"),
+    ]
+
+
+def test_vung_tau_and_eth_spellings() -> None:
+    assert G.resolve("vung tau").unit.slug == "ba-ria-vung-tau"
+    assert G.resolve("TP. Vũng Tàu").unit.slug == "ba-ria-vung-tau"
+    assert G.resolve("Ðà Nẵng").unit.slug == "da-nang"  # U+00D0, the look-alike of Đ
+    assert slugs("ÐẮK LẮK, Ðồng Nai") == ["dak-lak", "dong-nai"]
+
+
+def test_one_display_name_per_unit() -> None:
+    assert [G.display(s) for s in ("can-tho", "ho-chi-minh", "da-nang", "hue", "ha-noi")] == [
+        "TP Cần Thơ", "TP Hồ Chí Minh", "TP Đà Nẵng", "Huế", "Hà Nội",
+    ]
+    assert G.display_with_current("soc-trang") == ("Sóc Trăng", "TP Cần Thơ")
+    assert G.display_with_current("can-tho") == ("TP Cần Thơ", None)
+    assert G.display_with_current("ba-ria-vung-tau", "en") == ("Ba Ria – Vung Tau", "Ho Chi Minh City")
+    ordered = sorted(["ca-mau", "can-tho", "an-giang"], key=G.sort_key)
+    assert ordered == ["an-giang", "ca-mau", "can-tho"]  # "TP Cần Thơ" among the C's

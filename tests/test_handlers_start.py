@@ -28,7 +28,7 @@ async def test_deep_link_subscribes_province(user):
 
 async def test_deep_link_old_unit_and_topic(user):
     replies = await user.send("/start soc-trang")
-    assert "Sóc Trăng nay thuộc Cần Thơ" in replies[-1].text
+    assert "Sóc Trăng nay thuộc TP Cần Thơ" in replies[-1].text
     await user.send("/start chuyen-doi-so")
     assert await user.subscriptions() == {("province", "can-tho"), ("topic", "chuyen-doi-so")}
 

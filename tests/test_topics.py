@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.vietnamese.textnorm import accent_key, clean
-from bot.vietnamese.topics import Topic, TopicResolution, Topics, _key, default_topics
+from bot.vietnamese.topics import Topic, TopicResolution, Topics, default_topics
+from bot.vietnamese.topictagger import key_of as _key
 
 SLUGS = (
     "chuyen-doi-so",

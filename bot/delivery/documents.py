@@ -43,16 +43,10 @@ def _shorten(text: str, limit: int) -> str:
 def unit_label(slug: str, lang: str, gazetteer: Gazetteer) -> str:
     """"Sóc Trăng · nay TP Cần Thơ" for a merged unit, the name alone for a current one."""
     try:
-        name = gazetteer.display(slug, lang)
-        current = gazetteer.current_of(slug)
+        name, current = gazetteer.display_with_current(slug, lang)
     except KeyError:
         return slug
-    if current.slug == slug:
-        return name
-    current_name = gazetteer.display(current.slug, lang)
-    if lang != "en" and current.kind == "thành phố" and not current_name.startswith("TP "):
-        current_name = f"TP {current_name}"
-    return str(t(lang, "delivery.now_part", name=name, current=current_name))
+    return name if current is None else str(t(lang, "delivery.now_part", name=name, current=current))
 
 
 def places_label(item: TaggedItem, lang: str, gazetteer: Gazetteer) -> str:
@@ -157,7 +151,7 @@ def _summary_blocks(
         groups.setdefault(unit, {}).setdefault(topic, []).append(item)
 
     def province_order(slug: str) -> tuple:
-        return (slug == NATIONAL, fold(gazetteer.display(slug, lang)) if slug != NATIONAL else "")
+        return (slug == NATIONAL, gazetteer.sort_key(slug, lang) if slug != NATIONAL else "")
 
     def topic_order(slug: str) -> tuple:
         return (slug == "", fold(topic_label(slug, lang, topics)) if slug else "")

@@ -1,27 +1,30 @@
 """Tag raw items with the provinces they are about and their topics.
 
-The provinces an item is *about* (``primary``) are those named in its lead: the short heading
-before ":" ("Sóc Trăng: …"), or else the first sentence ("Hội Nông dân và Bưu điện TP. Phổ Yên,
-Thái Nguyên ký kết …"). Provinces named only further on are ``mentioned`` (the Sơn La festival
-in the Đà Nẵng item). An item whose lead names no province is national, unless its feed is a
-provincial portal with a default province.
+The provinces an item is *about* (``primary``) are chosen by salience
+(``bot.vietnamese.salience``): those named in its title or in the heading before ":" ("Sóc
+Trăng: …") when it names any, else the heaviest across the whole item, the lead, governmental
+actors ("Bưu điện tỉnh Sóc Trăng"), sentence subjects and frequency counting most. Provinces named
+in passing (a partner, a place visited, a list of examples) are ``mentioned``; a street or a
+person named like a province is neither. An item naming no province as its subject is national,
+unless its feed is a provincial portal with a default province, which "tỉnh", "toàn tỉnh" also
+name.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.core.models import FeedEntry, Period, RawItem, TaggedItem
 from bot.intake.digest import split_entry
-from bot.vietnamese.gazetteer import NATIONAL
+from bot.vietnamese.salience import Choice, Cited, default_salience
 from bot.vietnamese.sentences import lead_spans
 from bot.vietnamese.textnorm import TokenMemo, accent_key, clean, is_plain, retone
 from bot.vietnamese.topics import text_key
+from bot.vietnamese.units import distinct_slugs
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.vietnamese.gazetteer import Gazetteer
+    from bot.vietnamese.gazetteer import Gazetteer, Mention
     from bot.vietnamese.topics import Topics
 
 
@@ -76,28 +79,11 @@ def classify(
     """Provinces (primary, mentioned, current units) and topics of one raw item."""
     title = clean(raw.title)
     body = clean(raw.body)
-    primary: tuple[str, ...] = ()
-    named: list[str] = []
     views = _Views(body)  # lower-cased once, for provinces, topics and the id
-
-    # A digest item's title is its own first sentence; an article's title is a lead of its own.
     from_body = _title_is_from_body(title, body)
-    sources = [body] if from_body else [title, body]
-    for text in sources:
-        if not text:
-            continue
-        if text is body:
-            mentions = gazetteer.find_in_clean(body, lowered=views.lowered, plain=views.plain)
-        else:
-            mentions = gazetteer.find_in_text(text)
-        if not primary:
-            primary = _lead_provinces(text, mentions)
-        named.extend(m.slug for m in mentions)
-
-    if not primary and default_province:
-        primary = (default_province,)
-    mentioned = tuple(s for s in _dedupe(named) if s not in primary)
-    current = _dedupe(_current_slug(gazetteer, slug) for slug in primary)
+    choice = _provinces(title, body, views, from_body, gazetteer, default_province)
+    primary, mentioned = choice.primary, choice.mentioned
+    current = distinct_slugs(_current_slug(gazetteer, slug) for slug in primary)
     # A title cut from the body is not counted twice.
     if not from_body:
         tags = tuple(topics.tag(f"{title}\n{body}"))
@@ -148,11 +134,69 @@ def classify_entry(
 _TOKEN_KEYS = TokenMemo(accent_key)  # accent_key works word by word
 
 
-def _lead_provinces(text: str, mentions) -> tuple[str, ...]:
-    """Slugs named in the heading before ":", else in the first sentence, in order."""
-    head_end, sentence_end = lead_spans(text)
-    in_head = _dedupe(m.slug for m in mentions if m.start < head_end)
-    return in_head or _dedupe(m.slug for m in mentions if m.start < sentence_end)
+def provinces_of(
+    title: str, body: str, *, gazetteer: Gazetteer, default_province: str | None = None
+) -> Choice:
+    """The provinces an item is about, those it names in passing, and why (``evidence``)."""
+    title, body = clean(title), clean(body)
+    views = _Views(body)
+    return _provinces(title, body, views, _title_is_from_body(title, body), gazetteer,
+                      default_province, thorough=True)
+
+
+def _provinces(
+    title: str, body: str, views: _Views, from_body: bool, gazetteer: Gazetteer,
+    default_province: str | None, *, thorough: bool = False,
+) -> Choice:
+    """``thorough``: weigh every mention, for the evidence, even where fewer settle the choice."""
+    salience = default_salience()
+    cited: list[Cited] = []
+    decided = False  # a title or heading named the subject: the rest is only what else it names
+
+    def subjects() -> set[str]:
+        return {c.slug for c in cited if c.heading and not c.passing}
+
+    def cite(text: str, mentions: list[Mention], **where) -> None:
+        nonlocal decided
+        if not mentions and not default_province:
+            return
+        if decided:
+            cited.extend(salience.cite_names(text, mentions, subjects()))
+            return
+        slugs = {m.slug for m in mentions} | {c.slug for c in cited}
+        if len(slugs) == 1 and not default_province and not thorough:
+            # One unit named, however often: once it is a subject, the rest changes nothing.
+            cited.extend(salience.cite(text, mentions, enough=salience.settles, **where))
+            decided = any(not c.passing and c.role != "location" for c in cited)
+            return
+        whole = where.get("whole_is_heading", False)
+        head = [m for m in mentions if whole or m.start < where["heading_end"]]
+        cited.extend(salience.cite(text, head, **where))
+        bare = salience.cite_bare(text, default_province, **where) if default_province else []
+        cited.extend(c for c in bare if c.heading)  # "Bưu điện tỉnh …" in a portal's title
+        decided = any(c.heading and not c.passing and c.role != "location" for c in cited)
+        rest = mentions[len(head):]
+        cited.extend(salience.cite_names(text, rest, subjects()) if decided
+                     else salience.cite(text, rest, **where))
+        if not decided:
+            cited.extend(c for c in bare if not c.heading)
+
+    # A digest item's title is its own first sentence; an article's title is a lead of its own.
+    if title and not from_body:
+        cite(title, gazetteer.find_in_text(title), heading_end=len(title), lead_end=len(title),
+             whole_is_heading=True)
+    if body:
+        head_end, sentence_end = lead_spans(body)
+        cite(body, gazetteer.find_in_clean(body, lowered=views.lowered, plain=views.plain),
+             heading_end=head_end, lead_end=sentence_end)
+    national = any(c.role == "location" for c in cited) and (
+        salience.national_scope(title) or salience.national_scope(views.lowered)
+    )
+    choice = salience.choose(cited, (c.slug for c in cited), national=national)
+    if choice.primary or not default_province:
+        return choice
+    mentioned = tuple(s for s in choice.mentioned if s != default_province)
+    return Choice((default_province,), mentioned, choice.cited, default_province)
 
 
 def _title_is_from_body(title: str, body: str) -> bool:
@@ -166,10 +210,3 @@ def _current_slug(gazetteer: Gazetteer, slug: str) -> str:
     except (KeyError, LookupError, ValueError):
         return slug
 
-
-def _dedupe(slugs: Iterable[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for slug in slugs:
-        if slug and slug != NATIONAL and slug not in out:
-            out.append(slug)
-    return tuple(out)

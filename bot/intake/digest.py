@@ -3,9 +3,13 @@
 A weekly "Điểm tin địa phương" post is a title, an intro sentence naming the week, an image and
 its caption, then one bullet per province ("- Sóc Trăng: …"). A paragraph without a bullet that
 follows an item continues it, unless its lead names a different province (the sample's Đà Nẵng
-paragraph follows the Lâm Đồng bullet): then it is an item of its own.
+paragraph follows the Lâm Đồng bullet): then it is an item of its own. A sub-headline (a short
+line without end punctuation) starts an item whose body follows it; two items glued together
+("… bưu cục.Hòa Bình: …") are cut apart; short lines before the first bullet are captions.
 
-Anything else — a plain news article — becomes a single item.
+A post is a digest when it says so (its title, a reporting week), when its bullets are about two
+provinces or more, or when its paragraphs lead with three provinces or more and its title names
+none (a round-up). Anything else — a plain news article — becomes a single item.
 """
 
 from __future__ import annotations
@@ -17,13 +21,20 @@ from zoneinfo import ZoneInfo
 from bot.core.models import FeedEntry, Period, RawItem
 from bot.intake.htmltext import BULLET, IMAGE_NAME, content_blocks
 from bot.intake.period import parse_period, week_of
-from bot.vietnamese.gazetteer import NATIONAL, Gazetteer
+from bot.vietnamese.gazetteer import Gazetteer
+from bot.vietnamese.salience import default_salience
 from bot.vietnamese.sentences import lead_spans, make_title, shorten
 from bot.vietnamese.textnorm import accent_key, cached_accent_key, clean, fold
+from bot.vietnamese.units import distinct_slugs
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 _SHORT_BLOCK = 300  # longer blocks are never captions, source lines or title echoes
+_CAPTION_MAX = 200  # a line before the first bullet up to this long is a caption or an intro
+_HEADLINE_MAX = 160  # a sub-headline: a line this short, with no end punctuation …
+_HEADLINE_WORDS = 4  # … and at least this many words (shorter: a section heading, dropped)
+_ROUNDUP_PROVINCES = 3
+_ECHO_SHARE = 0.6  # a block that starts the title and is this much of it is the title again
 
 # Paragraphs opening with these continue the item before them whatever they mention.
 CONTINUATION_OPENERS: tuple[str, ...] = (
@@ -47,6 +58,12 @@ _CAPTION = re.compile(
 _SOURCE_LINE = re.compile(
     "^[(\\[]?\\s*(?:" + accent_key("nguồn") + "(?:\\s+tin)?|source)\\s*:"
 )
+# A sentence end glued to the next item's heading: "… tại 64 bưu cục.Hòa Bình: Triển khai …".
+# A dot between two letters (the look-behind after the dot lets the engine skip to dots);
+# then checked for a heading after it.
+_GLUED = re.compile(r"[.!?…](?<=[^\W\d_][.!?…])(?=[^\W\d_])")
+_GLUED_HEADING = re.compile(r"[^\W\d_][^.:!?\n]{0,40}:\s")
+_END_PUNCT = re.compile(r"[.!?…:;]$")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -85,7 +102,8 @@ def split_entry(
     content_period: Period | None = None
     after_image = False
     seen_bullet = False
-    for text, is_li in blocks:
+    has_bullets = any(_strip_bullet(text, is_li)[0] for text, is_li in blocks)
+    for text, is_li in _unglued(blocks, gazetteer):
         bullet, stripped = _strip_bullet(text, is_li)
         if not bullet:
             if IMAGE_NAME.match(text):
@@ -99,8 +117,15 @@ def split_entry(
                 if after_image and len(text) <= 200:
                     after_image = False  # the caption line under an image name
                     continue
-                if title_key and _echo_key(key) == title_key:
-                    continue
+                echo = _echo_key(key)
+                if title_key and echo and title_key.startswith(echo) and (
+                    len(echo) >= _ECHO_SHARE * len(title_key)
+                ):
+                    continue  # the title printed again, perhaps without a tail ("(cập nhật)")
+                if has_bullets and not seen_bullet and len(text) <= _CAPTION_MAX and (
+                    content_period is not None or kept
+                ):
+                    continue  # a caption or an intro line before the first bullet
             if (
                 not seen_bullet
                 and content_period is None
@@ -134,10 +159,17 @@ def split_entry(
                 return True
         return False
 
+    def roundup() -> bool:  # paragraphs about three provinces or more, under a general title
+        if gazetteer is None or len(groups) < _ROUNDUP_PROVINCES or gazetteer.find_in_text(title):
+            return False
+        leads = {s for i in range(len(groups)) for s in _lead_of(groups, lead_slugs, i, gazetteer)}
+        return len(leads) >= _ROUNDUP_PROVINCES
+
     is_digest = bool(groups) and (
         (n_bullets >= 1 and has_period_text)
         or (len(groups) >= 2 and digest_signal)
         or (n_bullets >= 2 and (gazetteer is None or provinces_differ()))
+        or roundup()
     )
 
     if is_digest:
@@ -181,13 +213,24 @@ def _group(
     """
     groups: list[list[str]] = []
     leads: list[tuple[str, ...] | None] = []
+    headline_open = False  # the last group is a sub-headline still waiting for its body
     for text, bullet in kept:
         if bullet:
             groups.append([text])
             leads.append(None)
+            headline_open = False
             continue
         if _is_heading(text):
             continue  # a section heading ("Bưu chính") between items
+        if _is_headline(text):
+            groups.append([text])
+            leads.append(None)
+            headline_open = True
+            continue
+        if headline_open:
+            groups[-1].append(text)
+            headline_open = False
+            continue
         slugs = () if _is_continuation_opener(text) else _lead_slugs(text, gazetteer)
         if not groups:
             # Before the first item: an intro paragraph is dropped unless it is about a province.
@@ -204,29 +247,48 @@ def _group(
 
 
 def _lead_of(groups, leads, i: int, gazetteer: Gazetteer | None) -> tuple[str, ...]:
+    """The provinces of an item's lead: its first paragraph's, else its second's (the body
+    under a sub-headline)."""
     if leads[i] is None:
-        leads[i] = _lead_slugs(groups[i][0], gazetteer)
+        leads[i] = ()
+        for paragraph in groups[i][:2]:
+            leads[i] = _lead_slugs(paragraph, gazetteer)
+            if leads[i]:
+                break
     return leads[i]
 
 
 def _lead_slugs(text: str, gazetteer: Gazetteer | None) -> tuple[str, ...]:
+    """Provinces a paragraph's heading, else its first sentence, is about (not in passing)."""
     if gazetteer is None:
         return ()
     head_end, sentence_end = lead_spans(text)
+    lead = clean(text[:sentence_end])
     try:
-        mentions = gazetteer.find_in_text(text[:sentence_end])
+        mentions = gazetteer.find_in_text(lead)
+        cited = default_salience().cite(lead, mentions, heading_end=head_end,
+                                        lead_end=sentence_end)
     except Exception:  # a gazetteer bug must not lose the whole digest
         return ()
-    in_head = _dedupe(m.slug for m in mentions if m.start < head_end)
-    return in_head or _dedupe(m.slug for m in mentions)
+    in_head = distinct_slugs(c.slug for c in cited if c.heading and not c.passing)
+    return in_head or distinct_slugs(c.slug for c in cited if not c.passing)
 
 
-def _dedupe(slugs) -> tuple[str, ...]:
-    out: list[str] = []
-    for slug in slugs:
-        if slug != NATIONAL and slug not in out:
-            out.append(slug)
-    return tuple(out)
+def _unglued(blocks: list[tuple[str, bool]], gazetteer: Gazetteer | None):
+    """Blocks, each cut where a sentence end is glued to a heading naming a province."""
+    for text, is_li in blocks:
+        start = 0
+        if gazetteer is not None:
+            for m in _GLUED.finditer(text):
+                heading = _GLUED_HEADING.match(text, m.end())
+                if heading is None or not text[m.end()].isupper():
+                    continue
+                found = gazetteer.find_in_text(text[m.end():heading.end()])
+                if found and found[0].start == 0:
+                    yield text[start:m.end()], is_li
+                    start = m.end()
+                    is_li = is_li or BULLET.match(text) is not None
+        yield text[start:], is_li
 
 
 def _is_continuation_opener(text: str) -> bool:
@@ -236,7 +298,17 @@ def _is_continuation_opener(text: str) -> bool:
 
 
 def _is_heading(text: str) -> bool:
-    return len(text) <= 80 and len(text.split()) <= 8 and not re.search(r"[.!?…:;]$", text)
+    return len(text) <= _HEADLINE_MAX and len(text.split()) < _HEADLINE_WORDS and not _END_PUNCT.search(text)
+
+
+def _is_headline(text: str) -> bool:
+    return (
+        len(text) <= _HEADLINE_MAX
+        and not _END_PUNCT.search(text)
+        and len(text.split()) >= _HEADLINE_WORDS
+        and not text[:1].islower()
+        and not BULLET.match(text)
+    )
 
 
 def _strip_bullet(text: str, is_li: bool) -> tuple[bool, str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.models import Period, TaggedItem
-from bot.vietnamese.gazetteer import Gazetteer
+from bot.intake.classify import provinces_of
+from bot.vietnamese.gazetteer import NATIONAL, Gazetteer
 
 
 def period_to_json(period: Period | None) -> dict[str, Any] | None:
@@ -21,7 +22,7 @@ def period_to_json(period: Period | None) -> dict[str, Any] | None:
 
 def item_to_json(item: TaggedItem, gazetteer: Gazetteer) -> dict[str, Any]:
     """Scripts and checks rely on these keys; add keys, never rename or drop them."""
-    name = lambda slug: gazetteer.get(slug).name  # noqa: E731
+    name = gazetteer.display
     return {
         "id": item.item_id,
         "title": item.title,
@@ -37,18 +38,28 @@ def item_to_json(item: TaggedItem, gazetteer: Gazetteer) -> dict[str, Any]:
         "national": item.national,
         "topics": list(item.topics),
         "period": period_to_json(item.period),
+        "evidence": evidence(item, gazetteer),
     }
+
+
+def evidence(item: TaggedItem, gazetteer: Gazetteer) -> list[dict[str, Any]]:
+    """Why each primary province was chosen: its score and the mentions that made it."""
+    found = provinces_of(item.title, item.body, gazetteer=gazetteer).evidence
+    return [
+        {"slug": slug, "province": gazetteer.display(slug), "why": found.get(slug, ["feed province"])}
+        for slug in item.primary
+    ]
 
 
 def describe_item(item: TaggedItem, gazetteer: Gazetteer) -> str:
     """"Sóc Trăng (nay TP Cần Thơ) [buu-chinh] Sóc Trăng: Đào tạo …" for terminal listings."""
     if item.national:
-        where = "Toàn quốc"
+        where = gazetteer.display(NATIONAL)
     else:
         parts = []
         for slug in item.primary:
-            unit, current = gazetteer.get(slug), gazetteer.current_of(slug)
-            parts.append(unit.name if current.slug == slug else f"{unit.name} (nay {current.name})")
+            name, now = gazetteer.display_with_current(slug)
+            parts.append(name if now is None else f"{name} (nay {now})")
         where = ", ".join(parts)
     topics = ",".join(item.topics[:3])
     return f"{where} [{topics}] {item.title}"

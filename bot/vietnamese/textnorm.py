@@ -29,13 +29,18 @@ _NOT_ASCII_NOR_MARK = re.compile(r"[^\x00-\x7f\u0300-\u036f]")
 
 
 def clean(text: str) -> str:
-    """NFC-normalise, turn exotic spaces into plain ones, collapse runs of spaces, trim lines."""
+    """NFC-normalise, turn exotic spaces into plain ones, collapse runs of spaces, trim lines.
+
+    The Icelandic eth ("Ð", "ð"), which legacy Vietnamese fonts type for "Đ", becomes "Đ"/"đ".
+    """
     if not text:
         return ""
     if _is_clean(text):  # most text is cleaned more than once on its way: skip the work
         return text
     # Each step is one pass in C; this runs on every item of every feed.
     text = unicodedata.normalize("NFC", text)
+    if "\u00d0" in text or "\u00f0" in text:
+        text = text.translate(_ETH)
     text = _ODD_SPACES.sub(" ", text)
     if "  " in text:
         text = _SPACE_RUNS.sub(" ", text)
@@ -44,9 +49,14 @@ def clean(text: str) -> str:
     return text.strip(" \n")
 
 
+_ETH = str.maketrans("\u00d0\u00f0", "Đđ")
+
+
 def _is_clean(text: str) -> bool:
     """True when ``clean(text) == text``, found out without building anything new."""
     if text[0] in " \n" or text[-1] in " \n" or "  " in text:
+        return False
+    if "\u00d0" in text or "\u00f0" in text:
         return False
     if not unicodedata.is_normalized("NFC", text):
         return False
@@ -244,11 +254,6 @@ _FOLD_ENCODING = codecs.charmap_build(_FOLD_CODE_PAGE)
 def has_diacritics(text: str) -> bool:
     """True when the text carries any Vietnamese accent (or đ)."""
     return fold(text) != clean(text).lower()
-
-
-def slugify(text: str) -> str:
-    """ASCII slug: "Bà Rịa – Vũng Tàu" → "ba-ria-vung-tau"."""
-    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
 
 
 _WORD = re.compile(r"\w+")

@@ -1,0 +1,197 @@
+"""Tag article text with topics: phrases found, weighed, summed per topic.
+
+Every phrase found counts ``weight × (1 + ln(occurrences))``, times ``lead_bonus`` when it also
+occurs in the lead (first line or first sentence). Where phrases overlap the longest one wins.
+Phrases are matched at word boundaries on ``accent_key`` (case and tone-mark placement do not
+matter, accents do); ALL-CAPS phrases of at most three characters ("AI", "SOC", "IOC", "5G")
+are matched case-sensitively on the text itself.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+
+from bot.vietnamese.sentences import first_sentence_end
+from bot.vietnamese.textnorm import TokenMemo, accent_key, clean, is_plain, retone
+from bot.vietnamese.wordtrie import WordTrie
+
+LEAD_MAX_CHARS = 300
+
+_WORD = re.compile(r"\w+")
+_SPACE_AROUND_PUNCT = re.compile(r"\s*([^\w\s])\s*")
+_SPACES = re.compile(r"\s+")
+_DASH = re.compile(r"[\u2010-\u2014\u2212]")
+_INVISIBLE = re.compile(r"[\u200b\ufeff]")
+
+
+# --------------------------------------------------------------------------- text keys
+
+
+def _token_key(token: str) -> str:
+    """Key of one space-separated token: accent_key per word, every dash as "-"."""
+    return _DASH.sub("-", _WORD.sub(_word_key, token))
+
+
+def _word_key(match: re.Match[str]) -> str:
+    return accent_key(match.group())
+
+
+_TOKEN_KEYS = TokenMemo(_token_key)  # the digests' vocabulary is small
+
+
+def nfc(text: str) -> str:
+    """NFC text with zero-width spaces made plain spaces (the regexes handle other spacing)."""
+    text = unicodedata.normalize("NFC", text)
+    return _INVISIBLE.sub(" ", text) if "\u200b" in text or "\ufeff" in text else text
+
+
+def key_of(text: str) -> str:
+    """accent_key of NFC text, token by token, dashes made "-"; keeps the length of ``text``."""
+    return key_and_plain(text)[0]
+
+
+def key_and_plain(text: str) -> tuple[str, bool]:
+    """``key_of(text)``, and whether the key is plain text (``textnorm.is_plain``)."""
+    lowered = text.lower()
+    if is_plain(lowered):  # the usual case: one pass over the whole text gives the same key
+        return text_key(retone(lowered)), True
+    return " ".join(map(_TOKEN_KEYS.__getitem__, lowered.split(" "))), False
+
+
+def text_key(retoned: str) -> str:
+    """What phrases are matched against, from ``retone(text.lower())`` of plain clean text.
+
+    ``Topics.tag_clean`` takes it (see ``textnorm.is_plain``); other text goes through ``tag``.
+    """
+    return _DASH.sub("-", retoned)
+
+
+def _canon(text: str) -> str:
+    """One spelling for a phrase or a match: single spaces, none around punctuation."""
+    return _SPACES.sub(" ", _SPACE_AROUND_PUNCT.sub(r"\1", text)).strip()
+
+
+def _lead_end(cleaned: str) -> int:
+    """End of the lead: the first line break or the end of the first sentence (at most
+    LEAD_MAX_CHARS)."""
+    newline = cleaned.find("\n")
+    # The whole first line, as sentences.lead_spans asks for it: one cached computation.
+    return min(first_sentence_end(cleaned if newline < 0 else cleaned[:newline]), LEAD_MAX_CHARS)
+
+
+def is_case_sensitive(phrase: str) -> bool:
+    return len(phrase) <= 3 and phrase.upper() == phrase and phrase.lower() != phrase
+
+
+def phrase_key(phrase: str) -> str:
+    """What a phrase is matched as: its accent key, or itself for a case-sensitive acronym."""
+    cleaned = clean(phrase)
+    return _canon(cleaned if is_case_sensitive(cleaned) else key_of(cleaned))
+
+
+def _fragment(ch: str) -> str:
+    if ch == " ":
+        return r"\s+"
+    if _WORD.match(ch):
+        return re.escape(ch)
+    return r"\s*" + re.escape(ch) + r"\s*"
+
+
+# --------------------------------------------------------------------------- scoring
+
+Targets = tuple[tuple[str, float], ...]  # (topic slug, weight) of one phrase; () when ignored
+
+
+class TopicTagger:
+    """Phrase tables compiled into two regexes (accent-insensitive phrases, acronyms)."""
+
+    def __init__(
+        self,
+        phrases: Mapping[str, Mapping[str, float]],
+        *,
+        ignore: Iterable[str],
+        lead_bonus: float,
+        order: Mapping[str, int],
+    ) -> None:
+        """``phrases``: topic slug → phrase → weight; ``order``: slug → rank for ties."""
+        self.lead_bonus = lead_bonus
+        self._order = order
+        ci: dict[str, list[tuple[str, float]]] = {}
+        cs: dict[str, list[tuple[str, float]]] = {}
+        for slug, weights in phrases.items():
+            own: dict[tuple[bool, str], float] = {}  # one weight per key: the last spelling wins
+            for phrase, weight in weights.items():
+                own[is_case_sensitive(clean(phrase)), phrase_key(phrase)] = weight
+            for (case_sensitive, key), weight in own.items():
+                (cs if case_sensitive else ci).setdefault(key, []).append((slug, weight))
+        for phrase in ignore:  # ignoring wins over a topic's own phrase
+            if _WORD.search(phrase):
+                (cs if is_case_sensitive(clean(phrase)) else ci)[phrase_key(phrase)] = []
+        self._ci: dict[str, Targets] = {k: tuple(v) for k, v in ci.items()}
+        self._cs: dict[str, Targets] = {k: tuple(v) for k, v in cs.items()}
+        ci_trie = WordTrie(_fragment).update(self._ci)
+        cs_trie = WordTrie(_fragment).update(self._cs)
+        self._ci_words = ci_trie.word_pattern() if ci_trie else None
+        self._cs_re = cs_trie.sparse_pattern() if cs_trie else None
+
+    @property
+    def empty(self) -> bool:
+        return self._ci_words is None and self._cs_re is None
+
+    def scores(self, cleaned: str, key: str, plain: bool) -> dict[str, float]:
+        """Score of every topic found (> 0 only), heaviest first; ``key``: ``key_of(cleaned)``."""
+        lead_end = _lead_end(cleaned)
+        # phrase key -> [count, found in the lead]; accent-insensitive phrases, then acronyms
+        # (the order in which scores are summed, kept for bit-identical results).
+        ci_hits: dict[str, list] = {}
+        cs_hits: dict[str, list] = {}
+        starts: list[int] = []
+        ends: list[int] = []
+        if self._ci_words is not None:
+            find = self._ci_words.searcher(key, plain=plain)
+            pos = 0
+            while (found := find(pos)) is not None:  # the hot loop: _count inlined
+                start, pos, phrase = found
+                starts.append(start)
+                ends.append(pos)
+                entry = ci_hits.get(phrase)
+                if entry is None:
+                    ci_hits[phrase] = [1, start < lead_end]
+                else:
+                    entry[0] += 1
+                    entry[1] = entry[1] or start < lead_end
+        if self._cs_re is not None:
+            aligned = len(key) == len(cleaned)
+            for m in self._cs_re.finditer(cleaned):
+                if aligned and starts:  # skip an acronym inside a longer phrase ("camera AI")
+                    i = bisect_right(starts, m.start()) - 1
+                    if i >= 0 and ends[i] > m.start():
+                        continue
+                _count(cs_hits, m.group(), m.start() < lead_end)
+        totals: dict[str, float] = {}
+        for table, hits in ((self._ci, ci_hits), (self._cs, cs_hits)):
+            for phrase, (count, in_lead) in hits.items():
+                targets = table.get(phrase)
+                if targets is None:  # matched with other spacing: "bưu điện  -  văn hoá xã"
+                    targets = table.get(_canon(phrase), ())
+                factor = (1.0 + math.log(count)) * (self.lead_bonus if in_lead else 1.0)
+                for slug, weight in targets:
+                    totals[slug] = totals.get(slug, 0.0) + weight * factor
+        ranked = sorted(
+            ((slug, round(score, 3)) for slug, score in totals.items() if score > 0),
+            key=lambda kv: (-kv[1], self._order[kv[0]]),
+        )
+        return dict(ranked)
+
+
+def _count(hits: dict[str, list], phrase: str, in_lead: bool) -> None:
+    entry = hits.get(phrase)
+    if entry is None:
+        hits[phrase] = [1, in_lead]
+    else:
+        entry[0] += 1
+        entry[1] = entry[1] or in_lead
