@@ -10,7 +10,7 @@ import re
 
 from storage import chats
 from tests.fakes.zalo import STICKER
-from tests.zalo_harness import ZALO_ADMIN, zalo, zalo_services  # noqa: F401  (fixtures)
+from tests.zalo_harness import ZALO_ADMIN
 
 
 def numbered(message: str) -> dict[str, int]:

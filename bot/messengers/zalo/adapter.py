@@ -107,6 +107,7 @@ class ZaloMessenger(Messenger):
 
     async def start(self) -> None:
         """getMe (the token, the bot's id), then a webhook or long polling."""
+        await self.api.open()
         me = await self._start_call("getMe")
         me = me if isinstance(me, dict) else {}
         self.bot_id = str(me.get("id") or "") or None

@@ -53,13 +53,14 @@ class ZaloBotApi:
         """``text`` with the token replaced (aiohttp's errors may quote the request URL)."""
         return text.replace(self._token, "<token>")
 
-    def _client(self) -> aiohttp.ClientSession:
+    def _new_session(self, connections: int) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections),
+                                     headers={"User-Agent": f"diemtin/{__version__}"})
+
+    async def open(self) -> None:
+        """Keep connections open for the calls to come (until ``close``)."""
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections),
-                headers={"User-Agent": f"diemtin/{__version__}"},
-            )
-        return self._session
+            self._session = self._new_session(self._connections)
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -68,10 +69,18 @@ class ZaloBotApi:
 
     async def call(self, method: str, params: dict[str, Any] | None = None, *, wait: float = 0.0) -> Any:
         """One method call; ``wait`` is how long the server may hold it (a long poll)."""
+        if self._session is None or self._session.closed:
+            # Not open, or closed by a stop: the delivery worker's last replies still leave.
+            async with self._new_session(1) as session:
+                return await self._call(session, method, params, wait)
+        return await self._call(self._session, method, params, wait)
+
+    async def _call(self, session: aiohttp.ClientSession, method: str, params: dict[str, Any] | None,
+                    wait: float) -> Any:
         url = f"{self.base_url}{self._token}/{method}"
         timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT_SECONDS + wait)
         try:
-            async with self._client().post(url, json=params or {}, timeout=timeout) as response:
+            async with session.post(url, json=params or {}, timeout=timeout) as response:
                 status, body = response.status, await response.read()
         except TimeoutError:
             raise ZaloUnreachable(f"{method}: timed out") from None
