@@ -165,3 +165,15 @@ def test_a_refused_or_unreachable_zalo_api_is_one_line_and_exit_2(tmp_path, feed
     for run in (wrong, down):
         assert "Traceback" not in run.stderr
         assert TOKEN.split(":")[1] not in run.stderr + run.stdout
+
+
+def test_the_demo_shows_what_a_zalo_chat_receives():
+    from tests.command import diemtin
+
+    demo = diemtin("demo", timeout=120)
+    assert demo.returncode == 0, demo.stderr
+    zalo_part = demo.stdout.split("(zalo)\n", 1)[1].split("\nXong.", 1)[0]
+    assert LAM_DONG_ITEM in zalo_part
+    assert "Xem chi tiết: https://mic.gov.vn/" in zalo_part  # the link written out, no markup
+    assert "🗞 Điểm tin tuần 19" in zalo_part
+    assert "<a href" not in zalo_part and "&amp;" not in zalo_part
