@@ -104,7 +104,7 @@ def test_zalo_alone_subscribe_digest_weekly_and_stop(tmp_path, feed_server):
             for other in ("Sóc Trăng", "Thanh Hóa", "Bà Rịa"):
                 assert other not in push
 
-            weekly = subprocess.run([diemtin_command(), "weekly", "--config", str(config), "--now"],
+            weekly = subprocess.run([diemtin_command(), "weekly", "--config", str(config), "--now", "--chat", OFFICIAL],
                                     capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=60)
             assert weekly.returncode == 0, weekly.stderr
             summary = zalo.wait_sent_blocking(OFFICIAL, 3)[2]

@@ -11,6 +11,7 @@ user is gone, and a wrong guess would silently stop someone's news.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bot.delivery.senders import RateLimited, Rejected, SendError, Transient
@@ -33,8 +34,10 @@ class ZaloSender:
     """Sends plain-text payloads with a ``ZaloBotApi``."""
 
     def __init__(self, api: ZaloBotApi, *, quota_pause: float = QUOTA_PAUSE_SECONDS,
-                 quota_pause_max: float = QUOTA_PAUSE_MAX_SECONDS) -> None:
+                 quota_pause_max: float = QUOTA_PAUSE_MAX_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.api = api
+        self.clock = clock
         self._first_pause = quota_pause
         self._pause_max = max(quota_pause, quota_pause_max)
         self._pause = quota_pause
@@ -50,7 +53,7 @@ class ZaloSender:
             raise self._send_error(exc) from None
         except ZaloUnreachable as exc:
             raise Transient(str(exc)) from None
-        if time.monotonic() >= self._quiet_until:
+        if self.clock() >= self._quiet_until:
             self._pause = self._first_pause  # the quota is back
         message_id = result.get("message_id") if isinstance(result, dict) else None
         return str(message_id or "")
@@ -66,7 +69,7 @@ class ZaloSender:
 
     def _quota_pause(self) -> float:
         """How long to pause for a 429; a send that left before the pause began adds nothing."""
-        now = time.monotonic()
+        now = self.clock()
         if now < self._quiet_until:
             return self._quiet_until - now
         pause = self._pause

@@ -52,9 +52,10 @@ class BotApi:
         self._message_ids = itertools.count(1)
 
     def fail(self, code: int, method: str = "sendMessage", *, times: int = 1, chat_id: str | None = None,
-             description: str | None = None, http_status: int = 200) -> None:
-        """The next ``times`` calls of ``method`` answer error ``code``."""
-        error = ZaloApiError(code, description or DESCRIPTIONS.get(code, "Error"), http_status=http_status)
+             description: str | None = None, http_status: int = 200, page: bytes | None = None) -> None:
+        """The next ``times`` calls of ``method`` answer error ``code`` (or, with ``page``, that
+        body with ``http_status``: a proxy's error page, not the Bot API's JSON)."""
+        error = ZaloApiError(code, description or DESCRIPTIONS.get(code, "Error"), http_status=http_status, page=page)
         with self._lock:
             self._rules.append(Rule(method, error, times, chat_id))
 

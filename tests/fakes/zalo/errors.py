@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 
 class ZaloApiError(Exception):
     """An ``ok: false`` answer; ``http_status`` stays 200 unless a test asks for another."""
 
-    def __init__(self, code: int, description: str, *, http_status: int = 200) -> None:
+    def __init__(self, code: int, description: str, *, http_status: int = 200, page: bytes | None = None) -> None:
         super().__init__(f"{code} {description}")
         self.code = code
         self.description = description
         self.http_status = http_status
+        self.page = page  # a body that is not JSON (a proxy's error page), if any
 
-    def body(self) -> dict:
-        return {"ok": False, "error_code": self.code, "description": self.description}
+    def body(self) -> bytes:
+        if self.page is not None:
+            return self.page
+        return json.dumps({"ok": False, "error_code": self.code, "description": self.description}).encode()
 
 
 # The errors Zalo documents, by code, for scripting faults.

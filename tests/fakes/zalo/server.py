@@ -134,7 +134,8 @@ class FakeZalo(Updates, BotApi, Records):
             result = await self._answer(method, params)
         except ZaloApiError as exc:
             self._record(ZaloCall(method, params, exc.code, None, exc.description))
-            return _json(exc.body(), exc.http_status)
+            content_type = "text/html" if exc.page is not None else "application/json"
+            return web.Response(status=exc.http_status, body=exc.body(), content_type=content_type)
         except ConnectionError:  # the client went away mid-request: no one to answer
             return web.Response(status=400)
         self._record(ZaloCall(method, params, 0, result))
