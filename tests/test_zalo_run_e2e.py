@@ -10,17 +10,15 @@ a Telegram chat and a Zalo chat subscribed to the same province get the same ite
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from tests.command import ROOT, SECRET_VARS, diemtin_command
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.zalo import FakeZalo
 from tests.samples import rss, sample_rss
+from tests.test_run_e2e import _stop  # SIGTERM, then the exit code
 from tests.zalo_harness import TOKEN, ZALO_ADMIN, assert_plain
 
 TELEGRAM_TOKEN = "123456789:AAFakeTokenForTestsOnlyDoNotLogThis"
@@ -68,18 +66,6 @@ def _run(config: Path, env: dict, log_path: Path) -> subprocess.Popen:
     with log_path.open("w") as log:
         return subprocess.Popen([diemtin_command(), "run", "--config", str(config)], stdout=log,
                                 stderr=subprocess.STDOUT, env=env, cwd=config.parent)
-
-
-def _stop(proc: subprocess.Popen) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            pytest.fail("diemtin run did not stop within 30 s of SIGTERM")
-    return proc.returncode
 
 
 def _say(zalo: FakeZalo, chat: str, text: str) -> str:

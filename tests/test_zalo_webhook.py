@@ -12,20 +12,11 @@ import socket
 
 import pytest
 
-from bot.delivery.channels import Channel
-from bot.delivery.worker import DeliveryWorker
 from bot.messengers.webserver import WebServer
 from bot.messengers.zalo.api import ZaloApiError, ZaloBotApi
 from storage import chats
 from tests.fakes.zalo import FakeZalo
-from tests.zalo_harness import (
-    REPLIES,
-    TOKEN,
-    ZaloChat,
-    ZaloHarness,
-    assert_plain,
-    make_zalo,
-)
+from tests.zalo_harness import TOKEN, ZaloChat, ZaloHarness, assert_plain, start_zalo
 
 SECRET = "Zalo-webhook_secret-0123"
 HOOK = "https://127.0.0.1/zalo/hook"
@@ -49,12 +40,8 @@ async def hooked(zalo_services):
     listen = f"127.0.0.1:{free_port()}"
     server = FakeZalo(token=TOKEN).start()
     server.webhook_target = listen
-    adapter = make_zalo(zalo_services, server, mode="webhook", webhook_url=HOOK, webhook_secret=SECRET,
-                        web=WebServer(listen))
-    worker = DeliveryWorker({"zalo": Channel(adapter.profile, adapter.sender)}, zalo_services.db, REPLIES)
-    adapter.attach(worker.reply)
-    await adapter.start()
-    await worker.start()
+    adapter, worker = await start_zalo(zalo_services, server, mode="webhook", webhook_url=HOOK,
+                                       webhook_secret=SECRET, web=WebServer(listen))
     try:
         yield WebhookHarness(server, adapter, worker, zalo_services)
     finally:
@@ -111,12 +98,8 @@ async def test_polling_removes_a_webhook_left_set_and_waits_out_one_set_later(za
     outsider = ZaloBotApi(TOKEN, server.base_url)
     try:
         await outsider.call("setWebhook", {"url": "https://127.0.0.1/old", "secret_token": SECRET})
-        adapter = make_zalo(zalo_services, server)
-        worker = DeliveryWorker({"zalo": Channel(adapter.profile, adapter.sender)}, zalo_services.db, REPLIES)
-        adapter.attach(worker.reply)
         with caplog.at_level(logging.WARNING):
-            await adapter.start()
-            await worker.start()
+            adapter, worker = await start_zalo(zalo_services, server)
             assert server.webhook_url == ""  # removed, so that getUpdates works
             harness = ZaloHarness(server, adapter, worker, zalo_services)
             user = ZaloChat(harness, "p100")

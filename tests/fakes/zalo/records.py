@@ -44,7 +44,7 @@ class Records:
 
     _lock: threading.RLock
     _changes: Changes
-    run_on_own_loop: Callable[[Coroutine], Future]  # the server's
+    _run_on_own_loop: Callable[[Coroutine], Future]  # the server's
 
     def __init__(self) -> None:
         self._calls: list[ZaloCall] = []
@@ -95,5 +95,5 @@ class Records:
 
     def wait_sent_blocking(self, chat_id: str, count: int = 1, timeout: float = 30.0) -> list[str]:
         """``wait_sent`` from code without an event loop (a test driving a subprocess)."""
-        return self.run_on_own_loop(self.wait_sent(chat_id, count, timeout)).result()
+        return self._run_on_own_loop(self.wait_sent(chat_id, count, timeout)).result()
 

@@ -50,7 +50,7 @@ class Updates:
     _lock: threading.RLock
     _changes: Changes
     _stopping: bool
-    run_on_own_loop: Callable[[Coroutine], Future]  # the server's
+    _run_on_own_loop: Callable[[Coroutine], Future]  # the server's
 
     def __init__(self, max_poll_seconds: float) -> None:
         self.max_poll_seconds = max_poll_seconds
@@ -191,7 +191,7 @@ class Updates:
         """POST one update (or raw ``body``) to the webhook now, outside the queue, with ``secret``
         (None: no header); the HTTP status."""
         target = self._target_of(self.webhook_url or "https://127.0.0.1/")
-        future = self.run_on_own_loop(self._post(target, secret, update, wrapped=wrapped, body=body))
+        future = self._run_on_own_loop(self._post(target, secret, update, wrapped=wrapped, body=body))
         return await asyncio.wrap_future(future)
 
     async def _post(self, url: str, secret: str | None, update: dict, *, wrapped: bool,
@@ -215,7 +215,10 @@ class Updates:
         self._changes.notify()
         return status
 
-    async def _close_client(self) -> None:
+    def _wake_waiters(self) -> None:
+        self._arrivals.notify()
+
+    async def _close_clients(self) -> None:
         if self._client is not None:
             await self._client.close()
             self._client = None
