@@ -21,11 +21,13 @@ def profiles(config: Config) -> dict[str, Profile]:
     return {"telegram": telegram_profile(config.telegram.limits), "zalo": zalo_profile(config.zalo.limits)}
 
 
-def build_messengers(config: Config, services: Services) -> list[Messenger]:
-    """Adapters of the messengers whose token is set, ready to ``attach`` and ``start``."""
+def build_messengers(config: Config, services: Services, servers: WebServers | None = None) -> list[Messenger]:
+    """Adapters of the messengers whose token is set, ready to ``attach`` and ``start``; those
+    serving HTTP get their listen address's server from ``servers`` (shared with the caller's
+    own routes, e.g. a health check)."""
     built: list[Messenger] = []
     known = services.profiles or profiles(config)
-    servers = WebServers()
+    servers = servers or WebServers()
     if config.telegram.token:
         from bot.messengers.telegram.adapter import TelegramMessenger
         from bot.messengers.telegram.aiohttp_request import AiohttpRequest

@@ -1,9 +1,10 @@
 """Zalo: its updates become ``Incoming`` for the shared handlers; replies go out as plain text.
 
 Zalo has no buttons, so every button flow is typed: replies show their buttons as a numbered
-list (the profile), and a number — or a label — typed back runs that button's command
-(``NumberedChoices``). In a private chat commands work without their "/" ("tinh lam dong");
-in a group only with it, so that people talking among themselves do not trigger the bot.
+list (the profile), and a number — or, in a private chat, a label — typed back runs that
+button's command (``NumberedChoices``). In a private chat commands work without their "/"
+("tinh lam dong"); in a group only with it, so that people talking among themselves do not
+trigger the bot.
 
 Every update is checked before it runs: the bot's own messages, which Zalo may echo back, are
 dropped (the getMe id, or ``is_bot``); an update seen before (a retried webhook, a repeat after
@@ -211,7 +212,9 @@ class ZaloMessenger(Messenger):
             if event.chat_kind == "private":
                 self.send_replies(event.chat_id, event.chat_kind, [await self._text_only(event.chat_id)])
             return
-        choice = self.choices.command_for(event.chat_id, event.text)
+        # In a group only a number answers a list: words like "xong" are everyday talk there.
+        answers_list = event.chat_kind == "private" or event.text.strip().rstrip(".").isdigit()
+        choice = self.choices.command_for(event.chat_id, event.text) if answers_list else None
         if choice is not None:
             incoming = self._incoming(event, choice, is_button=True)
         elif event.chat_kind == "private":
