@@ -42,6 +42,8 @@ async def test_pushes_fit_zalo_and_403_429_lose_nothing(zalo, zalo_services, sto
                                    profiles=zalo_services.profiles, now=clock())
     assert queued >= 2  # twelve long items cannot fit one 2,000-character message
     zalo.worker.wake()
+    # Retried rows wait out their backoff: wait for every message, then for nothing more.
+    await server.wait_sent("u900", 1 + queued, timeout=30)
     await zalo.worker.drain(30)
     pushes = server.sent("u900")[1:]
     assert len(pushes) == queued

@@ -22,6 +22,8 @@ TOKEN = "1459232241454765289:FakeZaloSecretForTestsOnly_0123456789"
 ZALO_ADMIN = "zadmin0001"
 REPLIES = DeliveryConfig(poll_interval_seconds=0.05, backoff_base_seconds=0.05, backoff_max_seconds=0.2)
 QUOTA_PAUSE = 0.2  # the sender's 429 pause, short for tests
+# Pacing fast enough for tests (Zalo's cautious defaults allow 10 messages a minute to a group).
+FAST_LIMITS = {"global_per_second": 200.0, "private_per_second": 50.0, "private_burst": 5, "group_per_minute": 3000.0}
 _MARKUP = re.compile(r"</?(b|i|a|code|pre)\b[^>]*>|&(lt|gt|amp|quot);")
 
 
@@ -36,7 +38,7 @@ def zalo_config(tmp_path, **zalo):
         {
             "storage": {"path": str(tmp_path / "diemtin.sqlite3")},
             "telegram": {"admins": [4242]},
-            "zalo": {"admins": [ZALO_ADMIN], **zalo},
+            "zalo": {"admins": [ZALO_ADMIN], "limits": FAST_LIMITS, **zalo},
             "schedule": {"weekly": "mon 08:00", "timezone": "Asia/Ho_Chi_Minh"},
         }
     )
