@@ -41,6 +41,9 @@ async def test_an_http_200_ok_false_answer_is_an_error_with_its_code(api):
     with pytest.raises(ZaloApiError) as unknown:
         await api.call("getChat", {"chat_id": "u1"})
     assert unknown.value.code == 400
+    with pytest.raises(ZaloApiError) as too_long:  # the fake holds Zalo's 2,000-character cap
+        await api.call("sendMessage", {"chat_id": "u1", "text": "x" * 2001})
+    assert too_long.value.code == 400 and api.server.sent("u1") == []
 
 
 async def test_a_page_that_is_not_the_bot_api_is_unreachable_not_an_answer(api):
