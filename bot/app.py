@@ -187,8 +187,9 @@ async def queue_weekly_once(config: Config, *, now_all: bool = False, chat: str 
     services = await open_services(config)
     try:
         chat_ref = None
-        if chat is not None:
-            chat_ref = await chat_ref_of(services.db, "telegram", str(chat))
+        if chat is not None:  # a chat id of any messenger (Telegram's are numbers, Zalo's not)
+            refs = [await chat_ref_of(services.db, m.name, str(chat)) for m in config.all_messengers]
+            chat_ref = next((ref for ref in refs if ref is not None), None)
             if chat_ref is None:
                 print(f"diemtin: no chat {chat!r} in {config.storage_path}", file=sys.stderr)
                 return EXIT_FAILED

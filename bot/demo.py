@@ -44,6 +44,7 @@ DEMO_CHATS = (
     DemoChat("telegram", "1001", "Sở KH&CN Lâm Đồng — Lâm Đồng + chuyển đổi số", ("lam-dong",), ("chuyen-doi-so",)),
     DemoChat("telegram", "1002", "UBND TP Cần Thơ — TP Cần Thơ (nhận cả tin Sóc Trăng cũ)", ("can-tho",)),
     DemoChat("telegram", "1003", "Cục An toàn thông tin — chủ đề an toàn thông tin", (), ("an-toan-thong-tin",)),
+    DemoChat("zalo", "demo-zalo-1", "Sở KH&CN Lâm Đồng trên Zalo — Lâm Đồng (chữ thuần)", ("lam-dong",)),
 )
 
 
@@ -57,7 +58,7 @@ async def run_demo(out: TextIO) -> int:
         db = await Database.open(Path(tmp) / "demo.sqlite3")
         try:
             now = time.time()
-            say(f"[1/5] Tạo 3 chat mẫu trong cơ sở dữ liệu tạm {tmp}")
+            say(f"[1/5] Tạo {len(DEMO_CHATS)} chat mẫu trong cơ sở dữ liệu tạm {tmp}")
             refs = {}
             for chat in DEMO_CHATS:
                 row = await chat_store.ensure_chat(db, chat.messenger, chat.chat_id, "private", chat.title, "vi", now)
@@ -108,8 +109,8 @@ async def run_demo(out: TextIO) -> int:
                         say()
         finally:
             await db.close()
-    say("Xong. Chạy bot thật: cp config.example.toml config.toml; export TELEGRAM_BOT_TOKEN=…; "
-        "diemtin run --config config.toml")
+    say("Xong. Chạy bot thật: cp config.example.toml config.toml; export TELEGRAM_BOT_TOKEN=… "
+        "(và/hoặc ZALO_BOT_TOKEN=…); diemtin run --config config.toml")
     return 0
 
 

@@ -25,6 +25,7 @@ from tests.fakes.telegram import (
 )
 from tests.feedserver import feed_server  # noqa: F401  (pytest fixture)
 from tests.telegram_harness import tg  # noqa: F401  (pytest fixture)
+from tests.zalo_harness import zalo, zalo_services  # noqa: F401  (pytest fixtures)
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC: a Tuesday
 ADMIN_ID = "4242"

@@ -145,6 +145,7 @@ def render_reply(reply: Reply, profile: Profile, lang: str) -> list[dict[str, An
     ]
     if buttons and profile.numbered_buttons:
         out[-1]["choices"] = [b.data for b in buttons]
+        out[-1]["choice_labels"] = [b.text for b in buttons]
     elif buttons:
         out[-1]["buttons"] = [[{"text": b.text, "data": b.data} for b in row] for row in reply.buttons]
     return out

@@ -1,7 +1,8 @@
 """FakeTelegram: the parts put together behind an aiohttp.web server on 127.0.0.1.
 
-The server runs on its own event loop in a background thread, so it answers while a test
-blocks (a subprocess against it, a sync test) and whichever loop the test runs on. A request
+The server runs on its own event loop in a background thread (tests.fakes.loopback), so it
+answers while a test blocks (a subprocess against it, a sync test) and whichever loop the test
+runs on. A request
 ``/bot<token>/<method>`` goes: token check → parameters (query, JSON, form or multipart) →
 scripted faults → chat state and rate limits → the method → the call log.
 """
@@ -12,13 +13,12 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Coroutine
-from concurrent.futures import Future
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.telegram.api import BotApi
 from tests.fakes.telegram.chats import DEFAULT_BOT_ID, DEFAULT_BOT_USERNAME, chat_key
 from tests.fakes.telegram.errors import ApiError
@@ -40,7 +40,7 @@ _RAW_FIELDS = frozenset(
 _CHAT_ID_FIELDS = frozenset({"chat_id", "from_chat_id"})
 
 
-class FakeTelegram(UserActions, BotApi, Records, Faults, UpdateQueue):
+class FakeTelegram(UserActions, BotApi, Records, Faults, UpdateQueue, LoopbackServer):
     """A fake Bot API server; ``start()`` it, point PTB at ``base_url``, ``stop()`` it.
 
     What tests call comes from the parts: ``push_*`` (UserActions), ``on``,
@@ -49,6 +49,8 @@ class FakeTelegram(UserActions, BotApi, Records, Faults, UpdateQueue):
     ``block``, ``upgrade_chat``, ``enforce_rate_limits`` (Faults), ``webhook``,
     ``post_update``, ``pending_updates``, ``confirmed`` (UpdateQueue).
     """
+
+    thread_name = "fake-telegram"
 
     def __init__(
         self,
@@ -75,11 +77,7 @@ class FakeTelegram(UserActions, BotApi, Records, Faults, UpdateQueue):
         self.token = token  # None: accept any token
         self.record = record  # False: keep only failed calls in the log (benchmarks)
         self.flood_count = 0  # 429 answers given (scripted and enforced)
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._stopping = False
+        LoopbackServer.__init__(self)
 
     @property
     def base_url(self) -> str:
@@ -89,95 +87,16 @@ class FakeTelegram(UserActions, BotApi, Records, Faults, UpdateQueue):
     def base_file_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
-    # ------------------------------------------------------------------ lifecycle
+    # ------------------------------------------------------------------ lifecycle (LoopbackServer)
 
-    def start(self) -> FakeTelegram:
-        """Listen on 127.0.0.1 (a free port) in a background thread; returns when ready."""
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            try:
-                loop.run_until_complete(self._listen())
-            except BaseException as exc:  # noqa: BLE001 - reported to start()
-                failure.append(exc)
-                loop.close()
-                ready.set()
-                return
-            self._loop = loop
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.close()
-
-        self._stopping = False
-        self._thread = threading.Thread(target=run, name="fake-telegram", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        if failure:
-            raise failure[0]
-        return self
-
-    async def _listen(self) -> None:
+    def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/{path:.*}", _not_found)
-        # Stopping cancels what is in flight at once: a delayed answer is not waited for.
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
+        return app
 
-    def stop(self) -> None:
-        """Close every connection and the listening socket; join the thread."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None or not thread.is_alive():
-            return
-        self._stopping = True
-        self._wake_waiters()
-
-        async def shutdown() -> None:
-            if self._runner is not None:
-                await self._runner.cleanup()
-            await self._close_webhook()
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            loop.stop()
-
-        asyncio.run_coroutine_threadsafe(shutdown(), loop)
-        thread.join(10)
-        self._loop = None
-        self._changes.notify()
-
-    async def astart(self) -> FakeTelegram:
-        return await asyncio.to_thread(self.start)
-
-    async def astop(self) -> None:
-        await asyncio.to_thread(self.stop)
-
-    def __enter__(self) -> FakeTelegram:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> FakeTelegram:
-        return await self.astart()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.astop()
-
-    def _run_on_own_loop(self, coro: Coroutine) -> Future:
-        """Run ``coro`` on the server's loop, from any thread."""
-        if self._loop is None:
-            coro.close()
-            raise RuntimeError("the fake Telegram server is not running")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+    async def _close_clients(self) -> None:
+        await self._close_webhook()
 
     # ------------------------------------------------------------------ HTTP
 
