@@ -141,9 +141,11 @@ class App:
         if self._poller is not None:
             await asyncio.gather(self._poller, return_exceptions=True)
         await self.ops.stop()  # no more webhook requests; then the messengers finish theirs
-        for messenger in reversed(self.messengers):  # stop taking updates; started or not
+        for messenger in reversed(self._started):
+            await messenger.stop_receiving()
+        await self.worker.stop()  # replies already taken still leave, then connections close
+        for messenger in reversed(self.messengers):  # started or not: a half start holds sessions
             await messenger.stop()
-        await self.worker.stop()  # replies already taken still leave
         await self.ingestor.close()
         await self.services.db.close()
         log.info("diemtin stopped")

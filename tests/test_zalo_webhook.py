@@ -12,11 +12,21 @@ import socket
 
 import pytest
 
-from bot.messengers.webserver import WebServer
+from bot.delivery.channels import Channel
+from bot.delivery.worker import DeliveryWorker
 from bot.messengers.zalo.api import ZaloApiError, ZaloBotApi
+from bot.web.server import WebServer
 from storage import chats
 from tests.fakes.zalo import FakeZalo
-from tests.zalo_harness import TOKEN, ZaloChat, ZaloHarness, assert_plain, start_zalo
+from tests.zalo_harness import (
+    REPLIES,
+    TOKEN,
+    ZaloChat,
+    ZaloHarness,
+    assert_plain,
+    make_zalo,
+    start_zalo,
+)
 
 SECRET = "Zalo-webhook_secret-0123"
 HOOK = "https://127.0.0.1/zalo/hook"
@@ -40,13 +50,22 @@ async def hooked(zalo_services):
     listen = f"127.0.0.1:{free_port()}"
     server = FakeZalo(token=TOKEN).start()
     server.webhook_target = listen
-    adapter, worker = await start_zalo(zalo_services, server, mode="webhook", webhook_url=HOOK,
-                                       webhook_secret=SECRET, web=WebServer(listen))
+    adapter = make_zalo(zalo_services, server, mode="webhook", webhook_url=HOOK,
+                        webhook_secret=SECRET, webhook_listen=listen)
+    web = WebServer()  # the bot's one server, as bot.operations starts it before the messengers
+    for route in adapter.routes():
+        web.add(route)
+    await web.start()
+    worker = DeliveryWorker({"zalo": Channel(adapter.profile, adapter.sender)}, zalo_services.db, REPLIES)
+    adapter.attach(worker.reply)
+    await adapter.start()
+    await worker.start()
     try:
         yield WebhookHarness(server, adapter, worker, zalo_services)
     finally:
         await adapter.stop()
         await worker.stop()
+        await web.stop()
         server.stop()
 
 

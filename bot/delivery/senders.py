@@ -6,7 +6,10 @@ onto the small types below, so the delivery worker knows nothing of any messenge
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 
 class SendError(Exception):
@@ -52,3 +55,11 @@ class Sender(Protocol):
         a reply to a button press optionally "edit": the message id to replace); return its
         message id, or raise a SendError."""
         ...
+
+
+def failure_reason(exc: Exception) -> str:
+    """What to record of a failed send; anything but a SendError is a sender's bug: logged."""
+    if not isinstance(exc, SendError):
+        log.error("delivery: unexpected error from a sender", exc_info=exc)
+        return f"{type(exc).__name__}: {exc}"
+    return str(exc)

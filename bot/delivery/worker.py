@@ -29,7 +29,7 @@ from bot.delivery.channels import (
 )
 from bot.delivery.chat_changes import chat_gone, chat_moved
 from bot.delivery.recording import SentRecorder
-from bot.delivery.senders import ChatGone, ChatMoved, RateLimited, Rejected, Transient
+from bot.delivery.senders import ChatGone, ChatMoved, RateLimited, Rejected, failure_reason
 from storage import outbox
 from storage.db import Database
 from storage.outbox import Claimed
@@ -303,7 +303,7 @@ class DeliveryWorker:
 
     async def _retry_row(self, row: Claimed, exc: Exception) -> None:
         attempts = row.attempts + 1
-        reason = _reason(exc)
+        reason = failure_reason(exc)
         if self.clock() - row.created_at >= self.config.retry_for_seconds:
             self._counts["dead"] += 1
             log.error("delivery: message %d to chat %d dead after %d attempts over %.0f s: %s",
@@ -360,11 +360,11 @@ class DeliveryWorker:
         if self.clock() > job.deadline:
             self._counts["replies_dropped"] += 1
             log.error("delivery: a reply to %s chat %s dropped after %d tries: %s",
-                      job.messenger, job.chat_id, job.attempts, _reason(exc))
+                      job.messenger, job.chat_id, job.attempts, failure_reason(exc))
             return
         delay = self._backoff(job.attempts, REPLY_BACKOFF_MAX_SECONDS)
         log.info("delivery: a reply to %s chat %s failed (%s); retry in %.1f s",
-                 job.messenger, job.chat_id, _reason(exc), delay)
+                 job.messenger, job.chat_id, failure_reason(exc), delay)
         job.not_before = time.monotonic() + delay
         self.replies.add(job, first=True)
 
@@ -393,10 +393,3 @@ class DeliveryWorker:
     async def _move_chat(self, messenger: str, old_chat_id: str, new_chat_id: str) -> None:
         await chat_moved(self.db, messenger, old_chat_id, new_chat_id, self.clock())
         self.replies.move_chat((messenger, old_chat_id), new_chat_id)
-
-
-def _reason(exc: Exception) -> str:
-    if not isinstance(exc, Transient):
-        log.error("delivery: unexpected error from a sender", exc_info=exc)
-        return f"{type(exc).__name__}: {exc}"
-    return str(exc)

@@ -66,6 +66,10 @@ class Messenger:
         """Connect (check the token), then start taking updates; raises StartFailed."""
         raise NotImplementedError
 
+    async def stop_receiving(self) -> None:
+        """Stop taking updates and finish those in hand; replies can still leave (the delivery
+        worker drains them before ``stop``)."""
+
     async def stop(self) -> None:
         """Stop taking updates and release connections; safe to call twice."""
         raise NotImplementedError

@@ -11,7 +11,6 @@ from bot.config import Config
 from bot.delivery.profile import Profile
 from bot.messengers.base import Messenger
 from bot.messengers.telegram.profile import telegram_profile
-from bot.messengers.webserver import WebServers
 from bot.messengers.zalo.profile import zalo_profile
 from handlers.types import Services
 
@@ -21,13 +20,11 @@ def profiles(config: Config) -> dict[str, Profile]:
     return {"telegram": telegram_profile(config.telegram.limits), "zalo": zalo_profile(config.zalo.limits)}
 
 
-def build_messengers(config: Config, services: Services, servers: WebServers | None = None) -> list[Messenger]:
-    """Adapters of the messengers whose token is set, ready to ``attach`` and ``start``; those
-    serving HTTP get their listen address's server from ``servers`` (shared with the caller's
-    own routes, e.g. a health check)."""
+def build_messengers(config: Config, services: Services) -> list[Messenger]:
+    """Adapters of the messengers whose token is set, ready to ``attach`` and ``start``; a
+    webhook is one of their ``routes()``, served by the bot's one web server."""
     built: list[Messenger] = []
     known = services.profiles or profiles(config)
-    servers = servers or WebServers()
     if config.telegram.token:
         from bot.messengers.telegram.adapter import TelegramMessenger
         from bot.messengers.telegram.aiohttp_request import AiohttpRequest
@@ -54,7 +51,7 @@ def build_messengers(config: Config, services: Services, servers: WebServers | N
                 services, known["zalo"], token=zc.token, base_url=zc.base_url, mode=zc.mode,
                 poll_timeout=zc.poll_timeout, webhook_url=zc.webhook_url,
                 webhook_secret=zc.webhook_secret,
-                web=servers.at(zc.webhook_listen) if zc.mode == "webhook" else None,
+                webhook_listen=zc.webhook_listen,
             )
         )
     return built

@@ -163,6 +163,11 @@ class TelegramMessenger(Messenger):
                     await self._request.shutdown()
             return
         self._running = False
+        await self.stop_receiving()
+        await self.application.shutdown()
+
+    async def stop_receiving(self) -> None:
+        """Stop polling (or refuse webhook posts) and finish the updates in hand."""
         if self.webhook is not None:
             self.webhook.ready = False
         app = self.application
@@ -170,7 +175,6 @@ class TelegramMessenger(Messenger):
             await app.updater.stop()
         if app.running:
             await app.stop()
-        await app.shutdown()
 
     # ------------------------------------------------------------------ updates
 

@@ -26,13 +26,13 @@ from bot.core.reply import Button
 from bot.delivery.profile import Profile
 from bot.messengers.base import Messenger, StartFailed
 from bot.messengers.plaintext import NumberedChoices
-from bot.messengers.webserver import WebServer
 from bot.messengers.zalo.api import UNAUTHORIZED, ZaloApiError, ZaloBotApi, ZaloUnreachable
 from bot.messengers.zalo.ordering import PerChat
 from bot.messengers.zalo.polling import Poller
 from bot.messengers.zalo.sender import QUOTA_PAUSE_SECONDS, ZaloSender
 from bot.messengers.zalo.updates import ZaloEvent, read_event
 from bot.messengers.zalo.webhook import webhook_handler
+from bot.web.server import Route
 from handlers import router
 from handlers.parsing import parse_command
 from handlers.types import Incoming, Reply, Services
@@ -76,12 +76,12 @@ class ZaloMessenger(Messenger):
         poll_timeout: int = 30,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
-        web: WebServer | None = None,
+        webhook_listen: str | None = None,
         quota_pause: float = QUOTA_PAUSE_SECONDS,
     ) -> None:
         super().__init__(services, profile)
-        if mode == "webhook" and not (webhook_url and webhook_secret and web):
-            raise ValueError("webhook mode needs webhook_url, webhook_secret and a web server")
+        if mode == "webhook" and not (webhook_url and webhook_secret and webhook_listen):
+            raise ValueError("webhook mode needs webhook_url, webhook_secret and webhook_listen")
         self.api = ZaloBotApi(token, base_url)
         self._sender = ZaloSender(self.api, quota_pause=quota_pause)
         self.base_url = base_url
@@ -89,7 +89,7 @@ class ZaloMessenger(Messenger):
         self.poll_timeout = poll_timeout
         self.webhook_url = webhook_url
         self._secret = webhook_secret
-        self.web = web
+        self.webhook_listen = webhook_listen
         self.bot_id: str | None = None
         self.choices = NumberedChoices()
         self._order = PerChat()
@@ -97,12 +97,19 @@ class ZaloMessenger(Messenger):
         self._tasks: set[asyncio.Task] = set()
         self._stop_polling = asyncio.Event()
         self._poller: asyncio.Task | None = None
-        self._serving = False
         self._next_prune = 0.0
 
     @property
     def sender(self) -> ZaloSender:
         return self._sender
+
+    def routes(self) -> list[Route]:
+        """In webhook mode, the webhook's path on ``webhook_listen`` (the bot's one server)."""
+        if self.mode != "webhook":
+            return []
+        path = urlsplit(self.webhook_url).path or "/"
+        handler = webhook_handler(self._secret, self.process)
+        return [Route(self.webhook_listen, "POST", path, handler, "zalo-webhook", "[zalo].webhook_listen")]
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -115,7 +122,7 @@ class ZaloMessenger(Messenger):
         name = me.get("account_name") or self.bot_id
         if self.mode == "webhook":
             await self._start_webhook()
-            log.info("zalo: webhook %s as %s, listening on %s", self.webhook_url, name, self.web.listen)
+            log.info("zalo: webhook %s as %s, served on %s", self.webhook_url, name, self.webhook_listen)
             return
         info = await self._start_call("getWebhookInfo")
         if isinstance(info, dict) and info.get("url"):
@@ -127,14 +134,7 @@ class ZaloMessenger(Messenger):
         log.info("zalo: polling as %s", name)
 
     async def _start_webhook(self) -> None:
-        path = urlsplit(self.webhook_url).path or "/"
-        self.web.route("POST", path, webhook_handler(self._secret, self.process))
-        try:
-            await self.web.start()
-        except OSError as exc:
-            self.web.unroute("POST", path)
-            raise StartFailed(f"[zalo]: cannot listen on {self.web.listen}: {exc.strerror or exc}") from None
-        self._serving = True
+        """The route is already served (``routes``): tell Zalo where to post."""
         await self._start_call("setWebhook", {"url": self.webhook_url, "secret_token": self._secret})
 
     async def _start_call(self, method: str, params: dict | None = None) -> Any:
@@ -147,18 +147,18 @@ class ZaloMessenger(Messenger):
         except ZaloUnreachable as exc:
             raise StartFailed(f"[zalo]: cannot reach the Bot API at {self.base_url}: {exc}") from None
 
-    async def stop(self) -> None:
-        """Stop taking updates, finish those in hand, close the HTTP client; safe to call twice."""
+    async def stop_receiving(self) -> None:
+        """Stop polling and finish the updates in hand; replies can still leave."""
         self._stop_polling.set()
         if self._poller is not None:
             self._poller.cancel()  # a long poll in flight is abandoned, not waited for
             await asyncio.gather(self._poller, return_exceptions=True)
             self._poller = None
-        if self._serving:
-            self._serving = False
-            self.web.unroute("POST", urlsplit(self.webhook_url).path or "/")
-            await self.web.stop()
         await self.finish_updates(STOP_WAIT_SECONDS, cancel=True)
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish those in hand, close the HTTP client; safe to call twice."""
+        await self.stop_receiving()
         await self.api.close()
 
     async def finish_updates(self, timeout: float, *, cancel: bool = False) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.messengers.webserver import Handler
 from bot.messengers.zalo.updates import unwrap
+from bot.web.server import Handler
 
 log = logging.getLogger(__name__)
 
