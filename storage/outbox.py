@@ -41,7 +41,7 @@ class Claimed:
     messenger: str
     chat_id: str
     chat_kind: str
-    created_at: float  # when it was queued: retries stop a configured span after this
+    first_failed_at: float | None  # when a send first failed: retries stop a span after it
 
 
 def items_key(chat_ref: int, item_ids: Iterable[str], part: int) -> str:
@@ -147,7 +147,7 @@ async def claim(db: Database, ids: Sequence[int], *, now: float) -> list[Claimed
         claimed = [r[0] for r in await cursor.fetchall()]
         cursor = await conn.execute(
             """SELECT o.id, o.chat_ref, o.kind, o.payload, o.attempts, c.messenger, c.chat_id, c.kind,
-                      o.created_at
+                      o.first_failed_at
                FROM outbox o JOIN chats c ON c.id = o.chat_ref
                WHERE o.id IN (SELECT value FROM json_each(?))""",
             (json.dumps(claimed),),
@@ -173,13 +173,15 @@ async def mark_sent(db: Database, sent: Sequence[tuple[int, str]], *, now: float
 
 
 async def retry_later(
-    db: Database, row_id: int, *, attempts: int, next_attempt_at: float, error: str
+    db: Database, row_id: int, *, attempts: int, next_attempt_at: float, error: str, now: float
 ) -> None:
+    """A failed send goes back to 'pending' until ``next_attempt_at``; its first failure's time
+    is kept."""
     await db.execute(
         """UPDATE outbox SET state = 'pending', attempts = ?, next_attempt_at = ?, last_error = ?,
-               claimed_at = NULL
+               claimed_at = NULL, first_failed_at = COALESCE(first_failed_at, ?)
            WHERE id = ? AND state = 'sending'""",
-        (attempts, next_attempt_at, error[:500], row_id),
+        (attempts, next_attempt_at, error[:500], now, row_id),
     )
 
 

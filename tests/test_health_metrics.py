@@ -49,6 +49,7 @@ async def test_metrics_parse_with_prometheus_clients_own_parser(tmp_path, feed_s
             feed_server.serve("/rss", sample_rss())
             [_reply, push] = await fake.wait_sent(77, count=2, timeout=20)
             assert "Lâm Đồng" in push
+            await app.worker.drain(10)  # the sent rows are recorded, in a batch, after the send
             status, kind, text = await _get(http, f"http://127.0.0.1:{port}/metrics")
             assert status == 200 and kind.startswith("text/plain")
             assert app.ops.server.running

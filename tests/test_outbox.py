@@ -152,7 +152,7 @@ async def test_claim_recover_release_cancel_and_move(services):
 
     again = await outbox.claim(services.db, [claimed[1].id, claimed[2].id], now=13.0)
     await outbox.release(services.db, [again[0].id], attempted=[again[0].id])
-    await outbox.retry_later(services.db, again[1].id, attempts=1, next_attempt_at=99.0, error="502")
+    await outbox.retry_later(services.db, again[1].id, attempts=1, next_attempt_at=99.0, error="502", now=13.0)
     rows = {r.id: r for r in await outbox.rows(services.db)}
     assert (rows[again[0].id].state, rows[again[0].id].attempts) == ("pending", 1)
     assert (rows[again[1].id].state, rows[again[1].id].next_attempt_at, rows[again[1].id].last_error) == ("pending", 99.0, "502")

@@ -304,16 +304,19 @@ class DeliveryWorker:
     async def _retry_row(self, row: Claimed, exc: Exception) -> None:
         attempts = row.attempts + 1
         reason = failure_reason(exc)
-        if self.clock() - row.created_at >= self.config.retry_for_seconds:
+        failing_for = self.clock() - (row.first_failed_at or self.clock())
+        if failing_for >= self.config.retry_for_seconds:
             self._counts["dead"] += 1
             log.error("delivery: message %d to chat %d dead after %d attempts over %.0f s: %s",
-                      row.id, row.chat_ref, attempts, self.clock() - row.created_at, reason)
+                      row.id, row.chat_ref, attempts, failing_for, reason)
             await outbox.mark_dead(self.db, row.id, attempts=attempts, error=reason)
             return
         delay = self._backoff(attempts, self.config.backoff_max_seconds)
         self._counts["retried"] += 1
         log.info("delivery: message %d failed (%s); retry %d in %.1f s", row.id, reason, attempts, delay)
-        await outbox.retry_later(self.db, row.id, attempts=attempts, next_attempt_at=self.clock() + delay, error=reason)
+        await outbox.retry_later(
+            self.db, row.id, attempts=attempts, next_attempt_at=self.clock() + delay, error=reason, now=self.clock()
+        )
 
     async def _row_chat_moved(self, row: Claimed, new_chat_id: str) -> None:
         dropped = self._held.pop(row.chat_ref, deque())
