@@ -200,11 +200,12 @@ def queued_when_done(db_path: Path) -> int:
         conn.close()
 
 
-def one_run(base_db: Path, folder: Path, digest: FeedEntry, fake: FakeProcess) -> dict:
+def one_run(base_db: Path, folder: Path, digest: FeedEntry) -> dict:
     folder.mkdir()
     shutil.copyfile(base_db, folder / "diemtin.sqlite3")
     feed = DigestFeed(digest)
-    with FeedServer() as server:
+    fake = FakeProcess()
+    with FeedServer() as server, contextlib.closing(fake):
         server.route("/rss", feed)
         config = write_config(folder, server.url("/rss"), fake.base_url)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": TOKEN}
@@ -341,18 +342,14 @@ def main() -> None:
         eventloop.run(fill(base, args.chats, args.seed))
         print(f"filled {args.chats:,} chats in {time.perf_counter() - t0:.1f} s", flush=True)
 
-        fake = FakeProcess()
         runs = []
-        try:
-            for n in range(args.runs):
-                run = one_run(base, tmp_path / f"run{n}", digest, fake)
-                runs.append(run)
-                print(f"run {n + 1}: queued={run['queued']} first_push_s={run['first_push_s']:.3f} "
-                      f"thousandth_s={run['thousandth_s']:.3f} peak_rss_mb={run['peak_rss_mb']:.0f}", flush=True)
-                if n + 1 < args.runs:
-                    shutil.rmtree(tmp_path / f"run{n}")
-        finally:
-            fake.close()
+        for n in range(args.runs):
+            run = one_run(base, tmp_path / f"run{n}", digest)
+            runs.append(run)
+            print(f"run {n + 1}: queued={run['queued']} first_push_s={run['first_push_s']:.3f} "
+                  f"thousandth_s={run['thousandth_s']:.3f} peak_rss_mb={run['peak_rss_mb']:.0f}", flush=True)
+            if n + 1 < args.runs:
+                shutil.rmtree(tmp_path / f"run{n}")
 
         weekly = eventloop.run(weekly_check_ms(tmp_path / f"run{args.runs - 1}" / "diemtin.sqlite3",
                                                tmp_path / f"run{args.runs - 1}" / "config.toml"))
