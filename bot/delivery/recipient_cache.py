@@ -1,0 +1,135 @@
+"""The recipient index of every chat that takes instant pushes, kept in memory across batches.
+
+``refresh`` before each batch brings it up to date with the database: one small query when
+nothing changed; when something did (here or in another process), the chats the change log
+(storage migration 0004, ``chat_changes``) names are read again, and only those. Paused chats
+are left out of the index and come back by themselves when their pause ends.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from bot.core.models import TaggedItem
+from bot.delivery.matching import RecipientIndex
+from storage import subscribers
+from storage.subscribers import Subscriber
+
+if TYPE_CHECKING:  # pragma: no cover
+    from storage.db import Database
+
+_PAGE = 20_000  # chat refs read per statement on a full load
+_REBUILD_AT = 5_000  # more changed chats than this (or a quarter of the index): read everything
+
+
+class _Names(Mapping[int, str]):
+    """Chat ref → a short string (a language, a messenger), one small code per chat."""
+
+    def __init__(self, cache: RecipientCache) -> None:
+        self._cache = cache
+        self._codes = array("H")
+        self._names: list[str] = []
+        self._known: dict[str, int] = {}
+
+    def set(self, ref: int, name: str) -> None:
+        code = self._known.get(name)
+        if code is None:
+            code = self._known[name] = len(self._names)
+            self._names.append(name)
+        missing = ref + 1 - len(self._codes)
+        if missing > 0:
+            self._codes.frombytes(bytes(2 * missing))
+        self._codes[ref] = code
+
+    def __getitem__(self, ref: int) -> str:
+        if ref not in self._cache:
+            raise KeyError(ref)
+        return self._names[self._codes[ref]]
+
+    def __iter__(self) -> Iterator[int]:
+        return (ref for ref in range(len(self._codes)) if ref in self._cache)
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+
+class RecipientCache:
+    """Who gets an item among the chats that take instant pushes now (active, mode 'instant',
+    not paused), with each one's language and messenger; ``await refresh(db, now=...)`` first."""
+
+    def __init__(self) -> None:
+        self._index = RecipientIndex()
+        self._version: int | None = None
+        self._paused: dict[int, float] = {}  # chat ref → paused until
+        self._pause_ends: list[tuple[float, int]] = []  # heap of (paused until, chat ref)
+        self.langs = _Names(self)  # a Mapping: cache.langs[ref], cache.langs.get(ref, "vi")
+        self.messengers = _Names(self)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, chat_ref: object) -> bool:
+        return chat_ref in self._index
+
+    @property
+    def has_keywords(self) -> bool:
+        return self._index.has_keywords
+
+    def recipients(self, item: TaggedItem, keys: tuple[str, str] | None = None) -> set[int]:
+        """chat_refs that should get this item (``keys``: ``matching.item_keys(item)``)."""
+        return self._index.recipients(item, keys)
+
+    async def refresh(self, db: Database, *, now: float) -> None:
+        """Bring the index up to date with the database as of ``now``."""
+        version = await subscribers.change_version(db)
+        if self._version is None or version < self._version:
+            await self._load_all(db, version, now)
+        elif version > self._version:
+            changed = await subscribers.changed_chats(db, since=self._version)
+            if changed is None or len(changed[1]) > max(_REBUILD_AT, len(self) // 4):
+                await self._load_all(db, version, now)
+            else:
+                self._version, refs = changed
+                await self._reload(db, refs, now)
+        ended = []
+        while self._pause_ends and self._pause_ends[0][0] <= now:
+            until, ref = heapq.heappop(self._pause_ends)
+            if self._paused.get(ref) == until:  # else resumed or paused again since
+                ended.append(ref)
+        if ended:
+            await self._reload(db, ended, now)
+
+    async def _load_all(self, db: Database, version: int, now: float) -> None:
+        # The version is read before the chats: a change made meanwhile is read again next time.
+        self._index = RecipientIndex()
+        self._paused.clear()
+        self._pause_ends.clear()
+        last = await subscribers.last_chat_ref(db)
+        for start in range(1, last + 1, _PAGE):
+            self._take(await subscribers.instant_subscribers(db, range(start, start + _PAGE)), (), now)
+        self._index.compact()
+        self._version = version
+
+    async def _reload(self, db: Database, refs: Iterable[int], now: float) -> None:
+        refs = list(refs)
+        self._take(await subscribers.instant_subscribers(db, refs), refs, now)
+
+    def _take(self, found: dict[int, Subscriber], asked: Iterable[int], now: float) -> None:
+        """Put the chats read into the index; the chats asked about but not found leave it."""
+        changes: dict[int, list] = {ref: [] for ref in asked if ref not in found}
+        for ref in changes:
+            self._paused.pop(ref, None)
+        for ref, chat in found.items():
+            if chat.is_paused(now):
+                self._paused[ref] = chat.paused_until
+                heapq.heappush(self._pause_ends, (chat.paused_until, ref))
+                changes[ref] = []
+            else:
+                self._paused.pop(ref, None)
+                changes[ref] = chat.rows
+                self.langs.set(ref, chat.lang)
+                self.messengers.set(ref, chat.messenger)
+        self._index.update(changes)
