@@ -11,7 +11,7 @@ match. Measured per run (a fresh copy of the database each time):
     sendMessage reaching the fake; thousandth_s: to the 1,000th;
   - peak_rss_mb: the bot process's peak resident memory (VmHWM) once the digest is queued.
 Also, in this process: the weekly check (one `queue_due_summaries` call) with nobody due, and,
-with --index-chats, the memory of matching the digest at that many chats.
+with --index-chats, the time and memory of indexing and matching the digest at that many chats.
 The last line is `chats=N queued=Q first_push_s=X thousandth_s=Y peak_rss_mb=Z`, medians of the
 runs.
 """
@@ -42,13 +42,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 from fanout import ORIGINALS, SAMPLE, populate_chats  # noqa: E402
 
 from bot import eventloop  # noqa: E402
-from bot.config import load_config  # noqa: E402
+from bot.config import Config, parse_config  # noqa: E402
 from bot.core.models import FeedEntry  # noqa: E402
-from bot.delivery.matching import RecipientIndex, item_keys  # noqa: E402
+from bot.delivery.matching import RecipientIndex, item_keys, make_keyword  # noqa: E402
+from bot.delivery.recipient_cache import RecipientCache  # noqa: E402
 from bot.delivery.weekly import queue_due_summaries  # noqa: E402
 from bot.intake.tagging import tag_entries  # noqa: E402
 from bot.vietnamese.gazetteer import default_gazetteer  # noqa: E402
 from bot.vietnamese.topics import default_topics  # noqa: E402
+from storage import chats as chat_store  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.subscribers import instant_subscriptions  # noqa: E402
 from tests.feedserver import FeedServer, Response  # noqa: E402
@@ -255,18 +257,27 @@ def nationwide_digest() -> FeedEntry:
                      link="https://mic.gov.vn/diem-tin/latency.htm")
 
 
+def bench_config(db_path: Path) -> Config:
+    """The schedule every run's config.toml has, for the checks run in this process."""
+    return parse_config({"storage": {"path": str(db_path)},
+                         "schedule": {"timezone": "Asia/Ho_Chi_Minh", "weekly": "mon 08:00"}})
+
+
 async def fill(db_path: Path, chats: int, seed: int) -> None:
-    """A database of ``chats`` chats with random subscriptions, made a minute ago."""
+    """A database of ``chats`` chats with random subscriptions, made a minute ago, as a bot that
+    has been running finds it: one weekly check has looked at every chat."""
     db = await Database.open(db_path)
     try:
         await populate_chats(db, chats, random.Random(seed), time.time() - 60)
+        await queue_due_summaries(db, now=time.time(), config=bench_config(db_path),
+                                  gazetteer=default_gazetteer(), topics=default_topics())
     finally:
         await db.close()
 
 
-async def weekly_check_ms(db_path: Path, config_path: Path, calls: int = 3) -> list[float]:
+async def weekly_check_ms(db_path: Path, calls: int = 3) -> list[float]:
     """Milliseconds of each of ``calls`` weekly checks in a row, with nobody due."""
-    config = load_config(config_path)
+    config = bench_config(db_path)
     gazetteer, topics = default_gazetteer(), default_topics()
     db = await Database.open(db_path)
     try:
@@ -281,30 +292,68 @@ async def weekly_check_ms(db_path: Path, config_path: Path, calls: int = 3) -> l
         await db.close()
 
 
-async def matching_memory(db_path: Path, digest: FeedEntry) -> dict:
-    """Memory (tracemalloc) of loading subscriptions, building the recipient index and matching
-    the digest's items, each chat's matches gathered as the instant path gathers them."""
+def match_digest(index: RecipientIndex | RecipientCache, items: list) -> dict[int, list]:
+    """Each chat's items, gathered as the instant path gathers them."""
+    per_chat: dict[int, list] = {}
+    for item in items:
+        keys = item_keys(item) if index.has_keywords else None
+        for chat in index.recipients(item, keys):
+            per_chat.setdefault(chat, []).append(item)
+    return per_chat
+
+
+async def matching_memory(db_path: Path, digest: FeedEntry) -> list[str]:
+    """Time and memory (tracemalloc) of reading the subscriptions into an index and matching
+    the digest: rebuilt from every subscription (as instant.py does for each batch today), and
+    kept in a RecipientCache (read once, then refreshed)."""
     gazetteer, topics = default_gazetteer(), default_topics()
     items, _ = tag_entries([digest], feed_key="bench", gazetteer=gazetteer, topics=topics)
     db = await Database.open(db_path)
+    lines = []
     try:
+        now = time.time()
         tracemalloc.start()
         t0 = time.perf_counter()
-        index = RecipientIndex(await instant_subscriptions(db, now=time.time()))
-        built_s = time.perf_counter() - t0
-        index_mb = tracemalloc.get_traced_memory()[0] / 1e6
-        per_chat: dict[int, list] = {}
-        for item in items:
-            keys = item_keys(item) if index.has_keywords else None
-            for chat in index.recipients(item, keys):
-                per_chat.setdefault(chat, []).append(item)
-        match_s = time.perf_counter() - t0 - built_s
-        peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+        index = RecipientIndex(await instant_subscriptions(db, now=now))
+        built_s, load_peak = time.perf_counter() - t0, tracemalloc.get_traced_memory()[1]
+        per_chat = match_digest(index, items)
+        lines.append(f"rebuilt: read + index {built_s:.2f} s (peak {load_peak / 1e6:.0f} MB), "
+                     f"{len(items)} items → {len(per_chat):,} chats, "
+                     f"{sum(map(len, per_chat.values())):,} chat×item pairs, "
+                     f"peak with matching {tracemalloc.get_traced_memory()[1] / 1e6:.0f} MB")
+        rebuilt = {chat: len(chat_items) for chat, chat_items in per_chat.items()}
+        del index, per_chat
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        cache = RecipientCache()
+        t0 = time.perf_counter()
+        await cache.refresh(db, now=now)
+        load_s = time.perf_counter() - t0
+        resident, load_peak = (m - base for m in tracemalloc.get_traced_memory())
+        t0 = time.perf_counter()
+        per_chat = match_digest(cache, items)
+        match_s = time.perf_counter() - t0
+        match_peak = tracemalloc.get_traced_memory()[1] - base
         tracemalloc.stop()
+        assert {chat: len(chat_items) for chat, chat_items in per_chat.items()} == rebuilt, "not the same answer"
+        del per_chat
+        same, one = [], []
+        for n in range(5):
+            t0 = time.perf_counter()
+            await cache.refresh(db, now=now)
+            same.append((time.perf_counter() - t0) * 1000)
+            await chat_store.add_subscriptions(db, 1, "keyword", [make_keyword(f"bench {n}")], now)
+            t0 = time.perf_counter()
+            await cache.refresh(db, now=now)
+            one.append((time.perf_counter() - t0) * 1000)
+        same_ms, one_ms = statistics.median(same), statistics.median(one)
+        lines.append(f"cache: first read {load_s:.2f} s, index resident {resident / 1e6:.0f} MB "
+                     f"(peak while reading {load_peak / 1e6:.0f} MB), matching {match_s:.2f} s "
+                     f"(peak with it {match_peak / 1e6:.0f} MB); refresh unchanged {same_ms:.2f} ms, "
+                     f"after one change {one_ms:.2f} ms (medians of 5; the other times under tracemalloc)")
     finally:
         await db.close()
-    return {"items": len(items), "chats_matched": len(per_chat), "pairs": sum(map(len, per_chat.values())),
-            "index_mb": index_mb, "peak_mb": peak_mb, "build_s": built_s, "match_s": match_s}
+    return lines
 
 
 # ----------------------------------------------------------------------------- main
@@ -331,10 +380,8 @@ def main() -> None:
             t0 = time.perf_counter()
             eventloop.run(fill(path, args.index_chats, args.seed))
             print(f"filled {args.index_chats:,} chats in {time.perf_counter() - t0:.1f} s", flush=True)
-            m = eventloop.run(matching_memory(path, digest))
-            print(f"matching at {args.index_chats:,} chats: {m['items']} items → {m['chats_matched']:,} chats, "
-                  f"{m['pairs']:,} chat×item pairs; index {m['index_mb']:.0f} MB, peak {m['peak_mb']:.0f} MB "
-                  f"(tracemalloc); build {m['build_s']:.2f} s, match {m['match_s']:.2f} s", flush=True)
+            for line in eventloop.run(matching_memory(path, digest)):
+                print(f"matching at {args.index_chats:,} chats, {line}", flush=True)
             path.unlink()
 
         base = tmp_path / "base.sqlite3"
@@ -351,8 +398,7 @@ def main() -> None:
             if n + 1 < args.runs:
                 shutil.rmtree(tmp_path / f"run{n}")
 
-        weekly = eventloop.run(weekly_check_ms(tmp_path / f"run{args.runs - 1}" / "diemtin.sqlite3",
-                                               tmp_path / f"run{args.runs - 1}" / "config.toml"))
+        weekly = eventloop.run(weekly_check_ms(tmp_path / f"run{args.runs - 1}" / "diemtin.sqlite3"))
         print("weekly check, nobody due: " + ", ".join(f"{ms:.1f} ms" for ms in weekly), flush=True)
 
     def median(key: str) -> float:
