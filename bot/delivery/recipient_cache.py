@@ -26,10 +26,11 @@ _REBUILD_AT = 5_000  # more changed chats than this (or a quarter of the index):
 
 
 class _Names(Mapping[int, str]):
-    """Chat ref → a short string (a language, a messenger), one small code per chat."""
+    """Chat ref → a short string (a language, a messenger) for the chats of one index, one small
+    code per chat."""
 
-    def __init__(self, cache: RecipientCache) -> None:
-        self._cache = cache
+    def __init__(self, index: RecipientIndex) -> None:
+        self._index = index
         self._codes = array("H")
         self._names: list[str] = []
         self._known: dict[str, int] = {}
@@ -45,42 +46,86 @@ class _Names(Mapping[int, str]):
         self._codes[ref] = code
 
     def __getitem__(self, ref: int) -> str:
-        if ref not in self._cache:
+        if ref not in self._index:
             raise KeyError(ref)
         return self._names[self._codes[ref]]
 
     def __iter__(self) -> Iterator[int]:
-        return (ref for ref in range(len(self._codes)) if ref in self._cache)
-
-    def __len__(self) -> int:
-        return len(self._cache)
-
-
-class RecipientCache:
-    """Who gets an item among the chats that take instant pushes now (active, mode 'instant',
-    not paused), with each one's language and messenger; ``await refresh(db, now=...)`` first."""
-
-    def __init__(self) -> None:
-        self._index = RecipientIndex()
-        self._version: int | None = None
-        self._paused: dict[int, float] = {}  # chat ref → paused until
-        self._pause_ends: list[tuple[float, int]] = []  # heap of (paused until, chat ref)
-        self.langs = _Names(self)  # a Mapping: cache.langs[ref], cache.langs.get(ref, "vi")
-        self.messengers = _Names(self)
+        return (ref for ref in range(len(self._codes)) if ref in self._index)
 
     def __len__(self) -> int:
         return len(self._index)
 
+
+class _Chats:
+    """What the cache knows: the index of the chats taking pushes now, their languages and
+    messengers, and the paused chats with when their pause ends."""
+
+    def __init__(self) -> None:
+        self.index = RecipientIndex()
+        self.langs = _Names(self.index)
+        self.messengers = _Names(self.index)
+        self.paused: dict[int, float] = {}  # chat ref → paused until
+        self.pause_ends: list[tuple[float, int]] = []  # heap of (paused until, chat ref)
+
+    def take(self, found: dict[int, Subscriber], asked: Iterable[int], now: float) -> None:
+        """Put the chats read into the index; the chats asked about but not found leave it."""
+        changes: dict[int, list] = {ref: [] for ref in asked if ref not in found}
+        for ref in changes:
+            self.paused.pop(ref, None)
+        for ref, chat in found.items():
+            if chat.is_paused(now):
+                self.paused[ref] = chat.paused_until
+                heapq.heappush(self.pause_ends, (chat.paused_until, ref))
+                changes[ref] = []
+            else:
+                self.paused.pop(ref, None)
+                changes[ref] = chat.rows
+                self.langs.set(ref, chat.lang)
+                self.messengers.set(ref, chat.messenger)
+        self.index.update(changes)
+
+    def pauses_ended(self, now: float) -> list[int]:
+        ended = []
+        while self.pause_ends and self.pause_ends[0][0] <= now:
+            until, ref = heapq.heappop(self.pause_ends)
+            if self.paused.get(ref) == until:  # else resumed or paused again since
+                ended.append(ref)
+        return ended
+
+
+class RecipientCache:
+    """Who gets an item among the chats that take instant pushes now (active, mode 'instant',
+    not paused), with each one's language and messenger; ``await refresh(db, now=...)`` first.
+    Between two awaits it always answers from one consistent state."""
+
+    def __init__(self) -> None:
+        self._chats = _Chats()
+        self._version: int | None = None
+
+    def __len__(self) -> int:
+        return len(self._chats.index)
+
     def __contains__(self, chat_ref: object) -> bool:
-        return chat_ref in self._index
+        return chat_ref in self._chats.index
 
     @property
     def has_keywords(self) -> bool:
-        return self._index.has_keywords
+        return self._chats.index.has_keywords
+
+    @property
+    def langs(self) -> Mapping[int, str]:
+        """Chat ref → language, for the chats in the index: ``cache.langs.get(ref, "vi")``."""
+        return self._chats.langs
+
+    @property
+    def messengers(self) -> Mapping[int, str]:
+        """Chat ref → messenger ('telegram', 'zalo'), for the chats in the index."""
+        return self._chats.messengers
 
     def recipients(self, item: TaggedItem, keys: tuple[str, str] | None = None) -> set[int]:
         """chat_refs that should get this item (``keys``: ``matching.item_keys(item)``)."""
-        return self._index.recipients(item, keys)
+        return self._chats.index.recipients(item, keys)
 
     async def refresh(self, db: Database, *, now: float) -> None:
         """Bring the index up to date with the database as of ``now``."""
@@ -92,44 +137,29 @@ class RecipientCache:
             if changed is None or len(changed[1]) > max(_REBUILD_AT, len(self) // 4):
                 await self._load_all(db, version, now)
             else:
-                self._version, refs = changed
+                applied, refs = changed
                 await self._reload(db, refs, now)
-        ended = []
-        while self._pause_ends and self._pause_ends[0][0] <= now:
-            until, ref = heapq.heappop(self._pause_ends)
-            if self._paused.get(ref) == until:  # else resumed or paused again since
-                ended.append(ref)
+                self._version = applied
+        chats = self._chats
+        ended = chats.pauses_ended(now)
         if ended:
-            await self._reload(db, ended, now)
+            try:
+                await self._reload(db, ended, now)
+            except BaseException:
+                for ref in ended:  # looked at again next time
+                    heapq.heappush(chats.pause_ends, (chats.paused[ref], ref))
+                raise
 
     async def _load_all(self, db: Database, version: int, now: float) -> None:
         # The version is read before the chats: a change made meanwhile is read again next time.
-        self._index = RecipientIndex()
-        self._paused.clear()
-        self._pause_ends.clear()
+        fresh = _Chats()
         last = await subscribers.last_chat_ref(db)
         for start in range(1, last + 1, _PAGE):
-            self._take(await subscribers.instant_subscribers(db, range(start, start + _PAGE)), (), now)
-        self._index.compact()
-        self._version = version
+            fresh.take(await subscribers.instant_subscribers(db, range(start, start + _PAGE)), (), now)
+        fresh.index.compact()
+        self._chats, self._version = fresh, version
 
     async def _reload(self, db: Database, refs: Iterable[int], now: float) -> None:
         refs = list(refs)
-        self._take(await subscribers.instant_subscribers(db, refs), refs, now)
-
-    def _take(self, found: dict[int, Subscriber], asked: Iterable[int], now: float) -> None:
-        """Put the chats read into the index; the chats asked about but not found leave it."""
-        changes: dict[int, list] = {ref: [] for ref in asked if ref not in found}
-        for ref in changes:
-            self._paused.pop(ref, None)
-        for ref, chat in found.items():
-            if chat.is_paused(now):
-                self._paused[ref] = chat.paused_until
-                heapq.heappush(self._pause_ends, (chat.paused_until, ref))
-                changes[ref] = []
-            else:
-                self._paused.pop(ref, None)
-                changes[ref] = chat.rows
-                self.langs.set(ref, chat.lang)
-                self.messengers.set(ref, chat.messenger)
-        self._index.update(changes)
+        found = await subscribers.instant_subscribers(db, refs)
+        self._chats.take(found, refs, now)

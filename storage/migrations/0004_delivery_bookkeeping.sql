@@ -39,7 +39,7 @@ END;
 -- The next moment the weekly check must look at this chat: its next slot after the last look.
 -- 0 = work it out at the next check (new chats, a changed slot, a changed configured default).
 ALTER TABLE chats ADD COLUMN summary_due_at REAL NOT NULL DEFAULT 0;
-CREATE INDEX chats_summary_due ON chats (summary_due_at) WHERE active = 1;
+CREATE INDEX chats_summary_due ON chats (active, summary_due_at);
 CREATE TRIGGER chats_slot_changed AFTER UPDATE OF weekly_day, weekly_time ON chats BEGIN
     UPDATE chats SET summary_due_at = 0 WHERE id = new.id;
 END;
