@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import random
@@ -323,6 +324,7 @@ async def matching_memory(db_path: Path, digest: FeedEntry) -> list[str]:
                      f"peak with matching {tracemalloc.get_traced_memory()[1] / 1e6:.0f} MB")
         rebuilt = {chat: len(chat_items) for chat, chat_items in per_chat.items()}
         del index, per_chat
+        gc.collect()  # what the rebuild left in reference cycles is not the cache's
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
         cache = RecipientCache()

@@ -127,19 +127,22 @@ async def summary_chats(db: Database, *, chat_ref: int | None = None) -> list[Su
     if chat_ref is not None:
         where += " AND id = ?"
         params.append(chat_ref)
-    return await _summary_chats(db, where, params)
+    return await _summary_chats(db, where + " ORDER BY id", params)
 
 
 async def due_summary_chats(db: Database, *, now: float) -> list[SummaryChat]:
     """Active chats the weekly check must look at now (summary_due_at reached; indexed)."""
-    return await _summary_chats(db, "active = 1 AND summary_due_at <= ?", [now])
+    # Ordered as the index is: by id alone, the planner would rather walk every active chat.
+    return await _summary_chats(
+        db, "active = 1 AND summary_due_at <= ? ORDER BY summary_due_at, id", [now]
+    )
 
 
 async def _summary_chats(db: Database, where: str, params: list) -> list[SummaryChat]:
     rows = await db.fetchall(
         f"""SELECT id, lang, weekly_day, weekly_time, weekly_empty, paused_until,
                    last_summary_at, last_summary_key, created_at
-            FROM chats WHERE {where} ORDER BY id""",
+            FROM chats WHERE {where}""",
         params,
     )
     return [

@@ -192,28 +192,29 @@ class RecipientIndex:
 
     def update(self, changes: Mapping[int, Sequence[SubscriptionRow]]) -> None:
         """Give each chat in ``changes`` exactly these subscriptions (none: it leaves the index)."""
+        if not changes:
+            return
         removals: dict[tuple[int, bool], set[int]] = {}
-        additions: list[tuple[int, bool, int]] = []
+        additions: dict[tuple[int, bool], list[int]] = {}
+        self._grow(max(changes))
+        packed, newest = self._packed, self._newest
         for ref, rows in changes.items():
-            old = self._packed[ref] if ref < len(self._packed) else None
+            old = packed[ref]
             if old is not None:
-                old_ids = set(_unpack(old)[0])
-                for place in self._places(old_ids):
+                for place in self._places(set(_unpack(old)[0])):
                     removals.setdefault(place, set()).add(ref)
-                self._count(old_ids, -1)
-                self._packed[ref] = None
+                packed[ref] = None
+                self._chats -= 1
             if not rows:
                 continue
             key_ids = [self._key_id(row) for row in rows]
-            unique = set(key_ids)
-            additions.extend((key_id, both, ref) for key_id, both in self._places(unique))
-            self._count(unique, +1)
-            self._grow(ref)
-            self._packed[ref] = _pack(key_ids, [row.created_at for row in rows])
-            newest = max(row.created_at for row in rows)
-            self._newest[ref] = newest
-            self._late.append((newest, ref))
-            self._late_max = max(self._late_max, newest)
+            for place in self._places(set(key_ids)):
+                additions.setdefault(place, []).append(ref)
+            packed[ref] = _pack(key_ids, [row.created_at for row in rows])
+            self._chats += 1
+            newest[ref] = latest = max(row.created_at for row in rows)
+            self._late.append((latest, ref))
+            self._late_max = max(self._late_max, latest)
         for (key_id, both), refs in removals.items():
             lists = self._both if both else self._alone
             if len(refs) <= 8:
@@ -221,8 +222,12 @@ class RecipientIndex:
                     lists[key_id].remove(ref)
             else:
                 lists[key_id] = array("i", [c for c in lists[key_id] if c not in refs])
-        for key_id, both, ref in additions:
-            (self._both if both else self._alone)[key_id].append(ref)
+            if self._keys[key_id].kind == KEYWORD:
+                self._keyword_subs -= len(refs)
+        for (key_id, both), refs in additions.items():
+            (self._both if both else self._alone)[key_id].extend(refs)
+            if self._keys[key_id].kind == KEYWORD:
+                self._keyword_subs += len(refs)
         if len(self._late) > max(4096, self._chats // 16):
             self.compact()
 
@@ -294,13 +299,9 @@ class RecipientIndex:
 
     def _places(self, key_ids: set[int]) -> list[tuple[int, bool]]:
         """(key id, in the both-filters list) of each of a chat's keys."""
-        kinds = {self._keys[k].kind for k in key_ids}
+        kinds = [self._keys[k].kind for k in key_ids]
         both = PROVINCE in kinds and TOPIC in kinds
-        return [(k, both and self._keys[k].kind != KEYWORD) for k in key_ids]
-
-    def _count(self, key_ids: set[int], sign: int) -> None:
-        self._chats += sign
-        self._keyword_subs += sign * sum(self._keys[k].kind == KEYWORD for k in key_ids)
+        return [(k, both and kind != KEYWORD) for k, kind in zip(key_ids, kinds, strict=True)]
 
     def _grow(self, ref: int) -> None:
         missing = ref + 1 - len(self._packed)

@@ -25,46 +25,34 @@ _PAGE = 20_000  # chat refs read per statement on a full load
 _REBUILD_AT = 5_000  # more changed chats than this (or a quarter of the index): read everything
 
 
-class _Names(Mapping[int, str]):
-    """Chat ref → a short string (a language, a messenger) for the chats of one index, one small
-    code per chat."""
+class _Side(Mapping[int, str]):
+    """Chat ref → its messenger (side 0) or language (side 1), for the chats in the index."""
 
-    def __init__(self, index: RecipientIndex) -> None:
-        self._index = index
-        self._codes = array("H")
-        self._names: list[str] = []
-        self._known: dict[str, int] = {}
-
-    def set(self, ref: int, name: str) -> None:
-        code = self._known.get(name)
-        if code is None:
-            code = self._known[name] = len(self._names)
-            self._names.append(name)
-        missing = ref + 1 - len(self._codes)
-        if missing > 0:
-            self._codes.frombytes(bytes(2 * missing))
-        self._codes[ref] = code
+    def __init__(self, chats: _Chats, side: int) -> None:
+        self._chats, self._side = chats, side
 
     def __getitem__(self, ref: int) -> str:
-        if ref not in self._index:
+        if ref not in self._chats.index:
             raise KeyError(ref)
-        return self._names[self._codes[ref]]
+        return self._chats.profiles[self._chats.profile_of[ref]][self._side]
 
     def __iter__(self) -> Iterator[int]:
-        return (ref for ref in range(len(self._codes)) if ref in self._index)
+        index = self._chats.index
+        return (ref for ref in range(len(self._chats.profile_of)) if ref in index)
 
     def __len__(self) -> int:
-        return len(self._index)
+        return len(self._chats.index)
 
 
 class _Chats:
-    """What the cache knows: the index of the chats taking pushes now, their languages and
-    messengers, and the paused chats with when their pause ends."""
+    """What the cache knows: the index of the chats taking pushes now, each one's (messenger,
+    language) as a small code, and the paused chats with when their pause ends."""
 
     def __init__(self) -> None:
         self.index = RecipientIndex()
-        self.langs = _Names(self.index)
-        self.messengers = _Names(self.index)
+        self.profiles: list[tuple[str, str]] = []
+        self.profile_of = array("H")  # per chat ref: its place in profiles
+        self._profile_codes: dict[tuple[str, str], int] = {}
         self.paused: dict[int, float] = {}  # chat ref → paused until
         self.pause_ends: list[tuple[float, int]] = []  # heap of (paused until, chat ref)
 
@@ -73,16 +61,24 @@ class _Chats:
         changes: dict[int, list] = {ref: [] for ref in asked if ref not in found}
         for ref in changes:
             self.paused.pop(ref, None)
+        if found:
+            missing = max(found) + 1 - len(self.profile_of)
+            if missing > 0:
+                self.profile_of.frombytes(bytes(2 * missing))
         for ref, chat in found.items():
             if chat.is_paused(now):
                 self.paused[ref] = chat.paused_until
                 heapq.heappush(self.pause_ends, (chat.paused_until, ref))
                 changes[ref] = []
-            else:
-                self.paused.pop(ref, None)
-                changes[ref] = chat.rows
-                self.langs.set(ref, chat.lang)
-                self.messengers.set(ref, chat.messenger)
+                continue
+            self.paused.pop(ref, None)
+            changes[ref] = chat.rows
+            profile = (chat.messenger, chat.lang)
+            code = self._profile_codes.get(profile)
+            if code is None:
+                code = self._profile_codes[profile] = len(self.profiles)
+                self.profiles.append(profile)
+            self.profile_of[ref] = code
         self.index.update(changes)
 
     def pauses_ended(self, now: float) -> list[int]:
@@ -116,12 +112,12 @@ class RecipientCache:
     @property
     def langs(self) -> Mapping[int, str]:
         """Chat ref → language, for the chats in the index: ``cache.langs.get(ref, "vi")``."""
-        return self._chats.langs
+        return _Side(self._chats, 1)
 
     @property
     def messengers(self) -> Mapping[int, str]:
         """Chat ref → messenger ('telegram', 'zalo'), for the chats in the index."""
-        return self._chats.messengers
+        return _Side(self._chats, 0)
 
     def recipients(self, item: TaggedItem, keys: tuple[str, str] | None = None) -> set[int]:
         """chat_refs that should get this item (``keys``: ``matching.item_keys(item)``)."""
