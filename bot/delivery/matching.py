@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
@@ -132,8 +133,16 @@ class KeywordAutomaton:
         return found
 
 
+_PACKERS: dict[int, struct.Struct] = {}
+
+
 def _pack(key_ids: Sequence[int], created: Sequence[float]) -> bytes:
-    return array("i", key_ids).tobytes() + array("d", created).tobytes()
+    """A chat's subscriptions as n key ids (int32) then n creation times (float64), unpadded."""
+    n = len(key_ids)
+    packer = _PACKERS.get(n)
+    if packer is None:
+        packer = _PACKERS[n] = struct.Struct(f"={n}i{n}d")
+    return packer.pack(*key_ids, *created)
 
 
 def _unpack(packed: bytes) -> tuple[array, array]:
@@ -156,7 +165,7 @@ class RecipientIndex:
     """
 
     def __init__(self, rows: Iterable[SubscriptionRow] = ()) -> None:
-        self._key_ids: dict[tuple, int] = {}
+        self._key_ids: dict[tuple[str, str], int] = {}
         self._keys: list[SubscriptionRow] = []  # per key id: the subscription it stands for
         self._alone: list[array] = []  # per key id: chats not filtering by the other dimension
         self._both: list[array] = []  # per province/topic key id: chats filtering by both
@@ -197,7 +206,7 @@ class RecipientIndex:
         removals: dict[tuple[int, bool], set[int]] = {}
         additions: dict[tuple[int, bool], list[int]] = {}
         self._grow(max(changes))
-        packed, newest = self._packed, self._newest
+        packed, newest, ids, key_id = self._packed, self._newest, self._key_ids, self._key_id
         for ref, rows in changes.items():
             old = packed[ref]
             if old is not None:
@@ -207,12 +216,19 @@ class RecipientIndex:
                 self._chats -= 1
             if not rows:
                 continue
-            key_ids = [self._key_id(row) for row in rows]
-            for place in self._places(set(key_ids)):
+            key_ids = [ids.get((row.kind, row.value)) or key_id(row) for row in rows]
+            created = [row.created_at for row in rows]
+            if len(rows) == 1:
+                places: Iterable[tuple[int, bool]] = ((key_ids[0], False),)
+            else:
+                kinds = [row.kind for row in rows]
+                both = PROVINCE in kinds and TOPIC in kinds
+                places = {(k, both and kind != KEYWORD) for k, kind in zip(key_ids, kinds, strict=True)}
+            for place in places:
                 additions.setdefault(place, []).append(ref)
-            packed[ref] = _pack(key_ids, [row.created_at for row in rows])
+            packed[ref] = _pack(key_ids, created)
             self._chats += 1
-            newest[ref] = latest = max(row.created_at for row in rows)
+            newest[ref] = latest = max(created)
             self._late.append((latest, ref))
             self._late_max = max(self._late_max, latest)
         for (key_id, both), refs in removals.items():
@@ -280,7 +296,9 @@ class RecipientIndex:
         return out
 
     def _key_id(self, row: SubscriptionRow) -> int:
-        ident = (KEYWORD, row.value, row.folded, row.accented) if row.kind == KEYWORD else (row.kind, row.value)
+        """The id of (kind, value), registered on first sight (a keyword's value decides its
+        folded form and accent mode, as in storage's primary key)."""
+        ident = (row.kind, row.value)
         key_id = self._key_ids.get(ident)
         if key_id is not None:
             return key_id
