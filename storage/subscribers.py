@@ -34,7 +34,7 @@ async def active_subscriptions(db: Database) -> list[SubscriptionRow]:
     return [SubscriptionRow(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Subscriber:
     """An active chat in instant mode (paused or not) with its subscriptions."""
 
