@@ -1,10 +1,12 @@
 """Read-side SQL for matching and summaries: who is subscribed to what, and chats' settings.
 
-The writer of these tables is storage/chats.py; nothing here changes them.
+The writer of chats and subscriptions is storage/chats.py; what is written here is the weekly
+check's own bookkeeping (chats.summary_due_at, schedule_state).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.core.subscriptions import SubscriptionRow
@@ -46,6 +48,69 @@ async def chat_audiences(db: Database) -> dict[int, Audience]:
     return {r[0]: Audience(r[1], r[2]) for r in rows}
 
 
+@dataclass(slots=True)
+class Subscriber:
+    """An active chat in instant mode (paused or not) with its subscriptions."""
+
+    messenger: str
+    lang: str
+    paused_until: float | None
+    rows: list[SubscriptionRow]
+
+    def is_paused(self, now: float) -> bool:
+        return self.paused_until is not None and self.paused_until > now
+
+
+_IN_LIST = 500  # chat refs per IN (...) list
+
+
+async def instant_subscribers(db: Database, chat_refs: range | Collection[int]) -> dict[int, Subscriber]:
+    """The chats among ``chat_refs`` that are active, in instant mode and subscribed to something;
+    each read with its subscriptions in one statement."""
+    sql = """SELECT c.id, c.messenger, c.lang, c.paused_until,
+                    s.kind, s.value, s.created_at, s.folded, s.accented
+             FROM chats c JOIN subscriptions s ON s.chat_ref = c.id
+             WHERE c.active = 1 AND c.mode = 'instant' AND {refs}"""
+    if isinstance(chat_refs, range) and chat_refs.step == 1:
+        pages = [(sql.format(refs="c.id >= ? AND c.id < ?"), (chat_refs.start, chat_refs.stop))]
+    else:
+        refs = list(chat_refs)
+        pages = [
+            (sql.format(refs=f"c.id IN ({','.join('?' * len(page))})"), page)
+            for page in (refs[i : i + _IN_LIST] for i in range(0, len(refs), _IN_LIST))
+        ]
+    found: dict[int, Subscriber] = {}
+    for query, params in pages:
+        for r in await db.fetchall(query, params):
+            chat = found.get(r[0])
+            if chat is None:
+                chat = found[r[0]] = Subscriber(r[1], r[2], r[3], [])
+            chat.rows.append(SubscriptionRow(r[0], r[4], r[5], r[6], r[7], bool(r[8])))
+    return found
+
+
+async def last_chat_ref(db: Database) -> int:
+    return await db.scalar("SELECT COALESCE(MAX(id), 0) FROM chats")
+
+
+async def change_version(db: Database) -> int:
+    """How many changes that matter to instant matching have been logged (chat_changes)."""
+    return await db.scalar(
+        "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'chat_changes'), 0)"
+    )
+
+
+async def changed_chats(db: Database, *, since: int) -> tuple[int, set[int]] | None:
+    """(the version now, the chats changed after version ``since``), or None when the log no
+    longer reaches back that far (pruned): then everything must be read again."""
+    rows = await db.fetchall(
+        "SELECT seq, chat_ref FROM chat_changes WHERE seq > ? ORDER BY seq", (since,)
+    )
+    if not rows or rows[0][0] != since + 1:
+        return None
+    return rows[-1][0], {r[1] for r in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class SummaryChat:
     """What the weekly schedule needs to know about a chat."""
@@ -71,10 +136,22 @@ async def summary_chats(db: Database, *, chat_ref: int | None = None) -> list[Su
     if chat_ref is not None:
         where += " AND id = ?"
         params.append(chat_ref)
+    return await _summary_chats(db, where + " ORDER BY id", params)
+
+
+async def due_summary_chats(db: Database, *, now: float) -> list[SummaryChat]:
+    """Active chats the weekly check must look at now (summary_due_at reached; indexed)."""
+    # Ordered as the index is: by id alone, the planner would rather walk every active chat.
+    return await _summary_chats(
+        db, "active = 1 AND summary_due_at <= ? ORDER BY summary_due_at, id", [now]
+    )
+
+
+async def _summary_chats(db: Database, where: str, params: list) -> list[SummaryChat]:
     rows = await db.fetchall(
         f"""SELECT id, lang, messenger, weekly_day, weekly_time, weekly_empty, paused_until,
                    last_summary_at, last_summary_key, created_at
-            FROM chats WHERE {where} ORDER BY id""",
+            FROM chats WHERE {where}""",
         params,
     )
     return [
@@ -83,6 +160,31 @@ async def summary_chats(db: Database, *, chat_ref: int | None = None) -> list[Su
         )
         for r in rows
     ]
+
+
+async def set_summary_due(db: Database, due: Sequence[tuple[int, float]]) -> None:
+    """(chat ref, when the weekly check should look at it next) for each chat given."""
+    if due:
+        await db.executemany(
+            "UPDATE chats SET summary_due_at = ? WHERE id = ?", [(at, ref) for ref, at in due]
+        )
+
+
+async def follow_weekly_schedule(db: Database, schedule: str) -> bool:
+    """``schedule`` names the configured time zone and default slot. When it is not the one the
+    stored summary_due_at were worked out with, every chat's is worked out again at the next
+    check (True)."""
+    stored = await db.scalar("SELECT value FROM schedule_state WHERE name = 'weekly'")
+    if stored == schedule:
+        return False
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE chats SET summary_due_at = 0")
+        await conn.execute(
+            "INSERT INTO schedule_state (name, value) VALUES ('weekly', ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (schedule,),
+        )
+    return True
 
 
 async def chat_ref_of(db: Database, messenger: str, chat_id: str) -> int | None:

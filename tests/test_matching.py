@@ -186,3 +186,44 @@ def test_keyword_accents_are_what_the_user_typed():
 
 def test_the_national_value_is_the_gazetteers():
     assert NATIONAL == GAZETTEER_NATIONAL
+
+
+@st.composite
+def batches(draw) -> dict[int, list[SubscriptionRow]]:
+    """New subscriptions for some chats; some chats left with none."""
+    batch: dict[int, list[SubscriptionRow]] = {}
+    for row in draw(subscriptions()):
+        batch.setdefault(row.chat_ref, []).append(row)
+    for chat in draw(st.lists(st.integers(1, 12), max_size=4)):
+        batch.setdefault(chat, [])
+    return batch
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=subscriptions(), changes=st.lists(st.tuples(batches(), st.booleans()), max_size=4),
+    its=st.lists(items(), min_size=1, max_size=4),
+)
+def test_index_updated_in_place_equals_brute_force(rows, changes, its):
+    index = RecipientIndex(rows)
+    state: dict[int, list[SubscriptionRow]] = {}
+    for row in rows:
+        state.setdefault(row.chat_ref, []).append(row)
+    for batch, compact in changes:
+        index.update(batch)
+        if compact:
+            index.compact()
+        state.update(batch)
+        now_rows = [r for chat_rows in state.values() for r in chat_rows]
+        assert len(index) == sum(1 for chat_rows in state.values() if chat_rows)
+        for it in its:
+            assert index.recipients(it) == brute_force(now_rows, it)
+
+
+def test_many_chats_leave_a_value_at_once():
+    index = RecipientIndex([SubscriptionRow(c, "province", "ha-noi") for c in range(1, 41)])
+    index.update({c: [] for c in range(1, 31)})
+    index.update({c: [SubscriptionRow(c, "topic", "buu-chinh")] for c in range(35, 38)})
+    assert index.recipients(item("Hà Nội", units=["ha-noi"])) == {31, 32, 33, 34, 38, 39, 40}
+    assert index.recipients(item("Hà Nội", units=["ha-noi"], topics=["buu-chinh"])) == set(range(31, 41))
+    assert len(index) == 10 and 30 not in index and 35 in index

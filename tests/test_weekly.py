@@ -8,7 +8,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.models import Period
-from bot.delivery.weekly import iso_week_key, latest_slot, queue_due_summaries, schedule_weekly
+from bot.delivery.weekly import (
+    iso_week_key,
+    latest_slot,
+    next_slot,
+    queue_due_summaries,
+    schedule_weekly,
+)
 from bot.messengers.telegram.html import to_terminal
 from bot.vietnamese.weekday import WeeklySlot
 from storage import chats, outbox, subscriptions
@@ -157,3 +163,41 @@ async def test_schedule_weekly_with_apscheduler_runs_at_start_and_every_minute(s
     finally:
         scheduler.shutdown(wait=False)
     assert len(await summaries(services, a.id)) == 1
+
+
+async def test_a_slot_changed_after_the_check_looked_is_followed(services, store_items, clock):
+    late = await subscribe(services, "1", since=at(2022, 5, 16, 12))  # after Monday's slot
+    clock.now = at(2022, 5, 16, 13)
+    await store_items(item("Lâm Đồng: tin", "lam-dong", "chuyen-doi-so", 1))
+    assert await queue(services, at(2022, 5, 17, 9)) == 0  # joined after its slot: next Monday
+    await chats.set_weekly_slot(services.db, late.id, 4, "18:00", at(2022, 5, 18))  # Friday 18:00
+    assert await queue(services, at(2022, 5, 20, 17, 59)) == 0
+    assert await queue(services, at(2022, 5, 20, 18, 0)) == 1
+    assert "Lâm Đồng: tin 1" in (await summaries(services, late.id))[0]
+
+
+async def test_chats_on_the_default_slot_follow_a_changed_config(services, store_items, clock):
+    sunday_evening = dataclasses.replace(services.config, weekly_default=WeeklySlot(6, 20, 0))
+    wednesday_morning = dataclasses.replace(services.config, weekly_default=WeeklySlot(2, 7, 0))
+    own = await subscribe(services, "1")
+    await chats.set_weekly_slot(services.db, own.id, 6, "20:00", LONG_AGO)
+    default = await subscribe(services, "2")
+    clock.now = at(2022, 5, 14)
+    await store_items(item("Lâm Đồng: tin", "lam-dong", "chuyen-doi-so", 1))
+    kw = {"gazetteer": services.gazetteer, "topics": services.topics, "profiles": services.profiles}
+    # Week 19's summaries (Sunday 15/05 20:00), sent on Monday.
+    assert await queue_due_summaries(services.db, now=at(2022, 5, 16, 9), config=sunday_evening, **kw) == 2
+    # The operator moves the default to Wednesday 07:00: the chat on the default follows, the
+    # chat with its own slot keeps Sunday.
+    assert await queue_due_summaries(services.db, now=at(2022, 5, 18, 6, 59), config=wednesday_morning, **kw) == 0
+    assert await queue_due_summaries(services.db, now=at(2022, 5, 18, 7, 0), config=wednesday_morning, **kw) == 1
+    assert len(await summaries(services, default.id)) == 2
+    assert len(await summaries(services, own.id)) == 1
+    assert await queue_due_summaries(services.db, now=at(2022, 5, 22, 20, 0), config=wednesday_morning, **kw) == 1
+    assert len(await summaries(services, own.id)) == 2
+
+
+def test_next_slot_is_the_first_one_after_now():
+    monday_8 = WeeklySlot(0, 8, 0)
+    assert next_slot(monday_8, MON - 1, VN) == datetime(2022, 5, 16, 8, 0, tzinfo=VN)
+    assert next_slot(monday_8, MON, VN) == datetime(2022, 5, 23, 8, 0, tzinfo=VN)

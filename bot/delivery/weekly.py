@@ -5,6 +5,10 @@ the configured time zone. ``queue_due_summaries`` queues a summary for every cha
 recent slot has passed and whose last summary was for an earlier slot, marking it in the same
 transaction; run every minute (and at start) it also catches up a summary missed while the
 bot was down — at most one per chat per week, thanks to the per-week dedupe key.
+
+Only chats whose next slot has come are read (chats.summary_due_at, indexed): each chat looked
+at gets its next slot written back once its summary is dealt with; a changed slot (a trigger)
+or a changed configured default (``follow_weekly_schedule``) has it worked out again.
 """
 
 from __future__ import annotations
@@ -30,7 +34,14 @@ from storage import items as item_store
 from storage import outbox
 from storage.chats import ChatRow
 from storage.outbox import NewMessage
-from storage.subscribers import SummaryChat, active_subscriptions, summary_chats
+from storage.subscribers import (
+    SummaryChat,
+    active_subscriptions,
+    due_summary_chats,
+    follow_weekly_schedule,
+    set_summary_due,
+    summary_chats,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.config import Config
@@ -73,6 +84,18 @@ def latest_slot(slot: WeeklySlot, now: float, tz: ZoneInfo) -> datetime:
     return at
 
 
+def next_slot(slot: WeeklySlot, now: float, tz: ZoneInfo) -> datetime:
+    """The first moment (> now) of this weekly slot, in ``tz``."""
+    latest = latest_slot(slot, now, tz)
+    return datetime.combine(latest.date() + timedelta(days=7), dtime(slot.hour, slot.minute), tzinfo=tz)
+
+
+def schedule_name(config: Config) -> str:
+    """The configured time zone and default slot, as the stored next-due times depend on them."""
+    slot = config.weekly_default
+    return f"{config.timezone.key} {slot.day} {slot.hour:02d}:{slot.minute:02d}"
+
+
 async def queue_due_summaries(
     db: Database,
     *,
@@ -90,12 +113,20 @@ async def queue_due_summaries(
     this_week = iso_week_key(datetime.fromtimestamp(now, tz).date())
     due: dict[str, list[SummaryChat]] = {}  # week key → chats
     skipped: dict[str, list[int]] = {}  # paused at their slot: no summary this week
-    for chat in await summary_chats(db, chat_ref=chat_ref):
+    next_due: list[tuple[int, float]] = []  # chat → when to look at it again
+    if force or chat_ref is not None:
+        candidates = await summary_chats(db, chat_ref=chat_ref)
+    else:
+        await follow_weekly_schedule(db, schedule_name(config))
+        candidates = await due_summary_chats(db, now=now)
+    for chat in candidates:
         if force:
             key = this_week
         else:
-            slot_at = latest_slot(chat_slot(chat, config.weekly_default), now, tz)
+            slot = chat_slot(chat, config.weekly_default)
+            slot_at = latest_slot(slot, now, tz)
             key = iso_week_key(slot_at.date())
+            next_due.append((chat.id, next_slot(slot, now, tz).timestamp()))
             if chat.created_at > slot_at.timestamp():
                 continue  # the chat did not exist yet at its slot: its first summary comes next week
         if chat.last_summary_key == key:
@@ -109,6 +140,7 @@ async def queue_due_summaries(
             for key, refs in skipped.items():
                 await outbox.mark_summary_in(conn, refs, week_key=key, now=now, sent=False)
     if not due:
+        await set_summary_due(db, next_due)
         return 0
 
     wanted = {c.id for chats in due.values() for c in chats}
@@ -168,6 +200,7 @@ async def queue_due_summaries(
                 queued += await outbox.enqueue_in(conn, messages, now=now) if messages else 0
                 await outbox.mark_summary_in(conn, done, week_key=key, now=now, sent=True)
                 await outbox.mark_summary_in(conn, nothing, week_key=key, now=now, sent=False)
+    await set_summary_due(db, next_due)  # only now: a crash before it has them looked at again
     log.info("weekly: %s queued for %s", counted(queued, "summary message"), counted(len(wanted), "chat"))
     return queued
 
