@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from bot import eventloop
 from bot.delivery.matching import make_keyword
 from bot.delivery.recipient_cache import RecipientCache
-from storage import chats
+from storage import chats, subscriptions
 from storage.chats import PAUSED_FOREVER
 from storage.db import Database
 from storage.subscribers import instant_subscriptions
@@ -45,10 +45,10 @@ async def apply(db: Database, op: tuple, now: float) -> None:
     chat_id = str(chat)
     if name == "add":
         kind, value = op[2]
-        await chats.add_subscriptions(db, chat, kind, [make_keyword(value) if kind == "keyword" else value], op[3])
+        await subscriptions.add_subscriptions(db, chat, kind, [make_keyword(value) if kind == "keyword" else value], op[3])
     elif name == "remove":
         kind, value = op[2]
-        await chats.remove_subscriptions(db, chat, kind, [make_keyword(value).text if kind == "keyword" else value])
+        await subscriptions.remove_subscriptions(db, chat, kind, [make_keyword(value).text if kind == "keyword" else value])
     elif name == "pause":
         await chats.pause_chat(db, chat, op[2] if op[2] == PAUSED_FOREVER else now + op[2], now)
     elif name == "resume":
@@ -102,14 +102,14 @@ async def test_changes_made_by_another_process_are_seen(tmp_path):
     bot, other = await Database.open(path), await Database.open(path)
     try:
         a = await chats.ensure_chat(other, "telegram", "1", "private", "", "vi", 0.0)
-        await chats.add_subscriptions(other, a.id, "province", ["lam-dong"], 1.0)
+        await subscriptions.add_subscriptions(other, a.id, "province", ["lam-dong"], 1.0)
         cache = RecipientCache()
         lam_dong = item("Lâm Đồng", units=["lam-dong"], stored_at=None)
         await cache.refresh(bot, now=START)
         assert cache.recipients(lam_dong) == {a.id}
 
         b = await chats.ensure_chat(other, "telegram", "2", "private", "", "en", 2.0)
-        await chats.add_subscriptions(other, b.id, "keyword", [make_keyword("Lâm Đồng")], 2.0)
+        await subscriptions.add_subscriptions(other, b.id, "keyword", [make_keyword("Lâm Đồng")], 2.0)
         await chats.pause_chat(other, a.id, START + 60, START)
         await cache.refresh(bot, now=START)
         assert cache.recipients(lam_dong) == {b.id} and cache.langs[b.id] == "en"
@@ -123,11 +123,11 @@ async def test_changes_made_by_another_process_are_seen(tmp_path):
 
 async def test_a_log_pruned_past_the_cache_means_a_full_read(db):
     a = await chats.ensure_chat(db, "telegram", "1", "private", "", "vi", 0.0)
-    await chats.add_subscriptions(db, a.id, "province", ["lam-dong"], 1.0)
+    await subscriptions.add_subscriptions(db, a.id, "province", ["lam-dong"], 1.0)
     cache = RecipientCache()
     await cache.refresh(db, now=START)
-    await chats.remove_subscriptions(db, a.id, "province", ["lam-dong"])
-    await chats.add_subscriptions(db, a.id, "province", ["ha-noi"], 2.0)
+    await subscriptions.remove_subscriptions(db, a.id, "province", ["lam-dong"])
+    await subscriptions.add_subscriptions(db, a.id, "province", ["ha-noi"], 2.0)
     await db.execute("DELETE FROM chat_changes")  # as the pruning trigger does to old entries
     await cache.refresh(db, now=START)
     assert cache.recipients(item("Hà Nội", units=["ha-noi"], stored_at=None)) == {a.id}
