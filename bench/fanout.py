@@ -42,8 +42,9 @@ from bot.config import DeliveryConfig, RateLimits  # noqa: E402
 from bot.core.models import FeedEntry  # noqa: E402
 from bot.core.subscriptions import subscriptions_of  # noqa: E402
 from bot.delivery.channels import Channel  # noqa: E402
-from bot.delivery.instant import queue_instant  # noqa: E402
+from bot.delivery.instant import fan_out  # noqa: E402
 from bot.delivery.matching import RecipientIndex, item_keys, item_matches  # noqa: E402
+from bot.delivery.recipient_cache import RecipientCache  # noqa: E402
 from bot.delivery.worker import DeliveryWorker  # noqa: E402
 from bot.intake.tagging import tag_entries  # noqa: E402
 from bot.messengers.telegram.profile import telegram_profile  # noqa: E402
@@ -180,15 +181,17 @@ async def fanout(n_chats: int, db_path: Path, digests: int, rounds: int, seed: i
             item_matches(subs, it, keys)
     out["brute_est_s"] = (time.perf_counter() - t4) * len(by_chat) / max(1, len(sample))
 
-    # Queueing: one digest at a time, as they arrive.
+    # Queueing: one digest at a time, as they arrive, through the bot's kept recipient cache.
     by_seq = {it.seq: it for it in stored}
+    cache = RecipientCache()
+    await cache.refresh(db, now=now)
     t5 = time.perf_counter()
     queued = 0
     offset = 0
     for items in batches:
         chunk = [by_seq[s] for s in sorted(by_seq)[offset : offset + len(items)]]
         offset += len(items)
-        queued += await queue_instant(db, index, chunk, gazetteer=gazetteer, profiles=PROFILES, now=now)
+        queued += await fan_out(db, cache, chunk, gazetteer=gazetteer, profiles=PROFILES, now=now)
     out["enqueue_s"] = time.perf_counter() - t5
     out["queued"] = queued
     out["rss_mb"] = rss_mb()

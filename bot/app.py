@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Config
 from bot.delivery.channels import Channel
 from bot.delivery.instant import match_new_items
+from bot.delivery.recipient_cache import RecipientCache
 from bot.delivery.weekly import queue_due_summaries, schedule_weekly
 from bot.delivery.worker import DeliveryWorker
 from bot.intake.ingest import IngestReport
@@ -74,6 +75,7 @@ class App:
         self.ops = Operations(config, services)
         channels = {m.name: Channel(m.profile, self.ops.measured(m.name, m.sender)) for m in self.messengers}
         self.worker = DeliveryWorker(channels, services.db, config.delivery, services.clock)
+        self.recipients = RecipientCache()  # who wants what, kept up to date across batches
         for messenger in self.messengers:
             messenger.attach(self.worker.reply)
         self.ingestor = ObservedIngestor(
@@ -93,13 +95,13 @@ class App:
         await self.match_and_wake()
 
     async def match_and_wake(self) -> int:
-        """Queue instant pushes for every unmatched item, then let the worker look."""
+        """Queue instant pushes for every unmatched item; the worker looks after each chunk."""
         s = self.services
         async with self._matching:
-            queued = await match_new_items(s.db, gazetteer=s.gazetteer, profiles=s.profiles, now=s.clock())
-        if queued:
-            self.worker.wake()
-        return queued
+            return await match_new_items(
+                s.db, gazetteer=s.gazetteer, profiles=s.profiles, now=s.clock(), recipients=self.recipients,
+                chunk=self.config.delivery.fanout_chunk, on_chunk=self.worker.wake,
+            )
 
     async def poll_feed_now(self, feed_id: int) -> IngestReport | None:
         """Admin "poll now": one poll of one feed; its new items are matched as usual."""
@@ -113,7 +115,10 @@ class App:
             await messenger.start()
             self._started.append(messenger)
         await self.worker.start()
-        # Catch up on what a crash or downtime left: unmatched items, missed weekly summaries.
+        # Read every subscription now, not when the first digest is waiting for it.
+        await self.recipients.refresh(self.services.db, now=self.services.clock())
+        # Catch up on what a crash or downtime left: fan-outs cut short, unmatched items, missed
+        # weekly summaries.
         await self.match_and_wake()
         self.scheduler.start()
         s = self.services

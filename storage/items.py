@@ -222,11 +222,6 @@ async def unmatched_items(db: Database, limit: int = 5000) -> list[TaggedItem]:
     return await _hydrate(db, rows)
 
 
-async def mark_matched(conn, seqs: Sequence[int]) -> None:
-    """Inside the caller's transaction: these items' pushes are queued."""
-    await conn.executemany("UPDATE items SET matched = 1 WHERE seq = ?", [(s,) for s in seqs])
-
-
 _FTS_TOKEN = re.compile(r"\w+")
 
 

@@ -34,20 +34,6 @@ async def active_subscriptions(db: Database) -> list[SubscriptionRow]:
     return [SubscriptionRow(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class Audience:
-    """Who reads a chat's messages, as far as preparing them goes."""
-
-    lang: str
-    messenger: str
-
-
-async def chat_audiences(db: Database) -> dict[int, Audience]:
-    """Language and messenger of every active chat."""
-    rows = await db.fetchall("SELECT id, lang, messenger FROM chats WHERE active = 1")
-    return {r[0]: Audience(r[1], r[2]) for r in rows}
-
-
 @dataclass(slots=True)
 class Subscriber:
     """An active chat in instant mode (paused or not) with its subscriptions."""

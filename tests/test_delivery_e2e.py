@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -32,12 +33,12 @@ from bot.intake.tagging import tag_entries
 from bot.messengers.telegram.aiohttp_request import AiohttpRequest
 from bot.messengers.telegram.profile import telegram_profile
 from bot.messengers.telegram.sender import TelegramSender
-from storage import chats, outbox, subscriptions
+from storage import chats, fanouts, outbox, subscriptions
 from storage.db import Database
 from storage.outbox import NewMessage
 from tests.conftest import make_item
 from tests.fakes.telegram import FakeTelegram, RateLimits
-from tests.samples import SAMPLE_TXT
+from tests.samples import SAMPLE_TXT, rss, sample_rss
 
 TOKEN = "123456789:AAFakeTokenForDeliveryTests_0123456789"
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,11 +327,12 @@ async def test_weekly_summary_arrives_at_the_chosen_minute(services, server, bot
 # ----------------------------------------------------------------------------- kill -9
 
 
-def _bot_process(db_path: Path, server: FakeTelegram) -> subprocess.Popen:
+def _bot_process(db_path: Path, server: FakeTelegram, extra: str = "") -> subprocess.Popen:
     """`diemtin run` on the test's database, its limits raised, against the fake."""
     config = db_path.parent / "config.toml"
     config.write_text(
         f"""
+{extra}
 [storage]
 path = "{db_path}"
 
@@ -345,6 +347,7 @@ private_per_second = 1000
 [delivery]
 concurrency = 16
 poll_interval_seconds = 0.05
+fanout_chunk = 20
 """,
         encoding="utf-8",
     )
@@ -390,3 +393,69 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything(services, ser
         texts = [t for t in server.sent(int(ref.chat_id))]
         assert sorted(set(texts), key=texts.index) == [f"{ref.chat_id}#{i}" for i in range(3)]
     assert await outbox.counts(services.db) == {"sent": total}
+
+
+async def _fan_out_started(db_path: Path, timeout: float = 60) -> None:
+    """Wait until a fan-out has queued its first chunks and is still going."""
+    watcher = sqlite3.connect(db_path, timeout=5)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            row = watcher.execute("SELECT last_chat FROM fanouts").fetchone()
+            if row is not None and row[0] > 0:
+                return
+            await asyncio.sleep(0.002)
+        raise TimeoutError("no fan-out started")
+    finally:
+        watcher.close()
+
+
+async def test_kill_9_mid_chunked_fan_out_then_restart_pushes_every_chat_once(services, server, feed_server):
+    """A digest for 3,000 chats is queued 20 chats a transaction; the bot is killed once the
+    first pushes leave, while the fan-out is still queueing; the restart finishes it."""
+    total = 3000
+    feed_server.serve("/rss", rss([]))
+    before = time.time() - 60  # the bot runs on the real clock: they joined a minute ago
+    async with services.db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO chats (messenger, chat_id, kind, created_at, updated_at) VALUES ('telegram', ?, 'private', ?, ?)",
+            [(str(20_000 + n), before, before) for n in range(total)],
+        )
+        await conn.execute(
+            "INSERT INTO subscriptions (chat_ref, kind, value, folded, accented, created_at)"
+            " SELECT id, 'province', 'lam-dong', 'lam-dong', 0, ? FROM chats", (before,),
+        )
+    feeds = f"""[[feeds]]
+url = "{feed_server.url('/rss')}"
+interval_seconds = 1
+"""
+    db_path = Path(services.db.path)
+    first = _bot_process(db_path, server, feeds)
+    try:
+        await server.wait_for(lambda: server.requests("getUpdates"), timeout=30, what="the bot polling")
+        feed_server.serve("/rss", sample_rss())
+        await _fan_out_started(db_path)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    [cut_short] = await fanouts.unfinished(services.db)  # killed in the middle of queueing
+    assert 0 < cut_short.last_chat < total
+    in_flight = len(await outbox.rows(services.db, state="sending"))
+
+    second = _bot_process(db_path, server, feeds)
+    try:
+        await server.wait_for(lambda: len({m.chat_id for m in server.sent_messages()}) >= total,
+                              timeout=120, what="a push in every chat")
+        await settled(services.db, timeout=60)
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(15) == 0
+    finally:
+        if second.poll() is None:
+            second.kill()
+    per_chat = Counter(m.chat_id for m in server.sent_messages())
+    assert len(per_chat) == total and all(m.startswith("🔔 Tin mới (1)") for m in server.sent())
+    assert sum(n - 1 for n in per_chat.values()) <= in_flight  # duplicates: only what was in flight
+    assert await fanouts.unfinished(services.db) == []
+    assert len(await outbox.rows(services.db)) == total  # each chat's push queued exactly once

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.config import RateLimits
-from bot.delivery.instant import match_new_items, queue_instant
-from bot.delivery.matching import RecipientIndex, make_keyword
+from bot.delivery.instant import match_new_items
+from bot.delivery.matching import make_keyword
 from bot.delivery.pacing import Pacer
-from storage import chats, outbox, subscriptions
+from storage import chats, fanouts, outbox, subscriptions
 from storage import items as item_store
 from storage.outbox import NewMessage
-from storage.subscribers import instant_subscriptions
 from tests.conftest import make_item
 
 LAM_DONG = make_item(
@@ -88,9 +87,11 @@ async def test_new_items_reach_exactly_the_matching_chats(services, store_items,
 
     # Matching again, or the same items again: nothing more.
     assert await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=clock()) == 0
-    index = RecipientIndex(await instant_subscriptions(services.db, now=clock()))
-    stored = await item_store.recent_items(services.db)
-    assert await queue_instant(services.db, index, stored, gazetteer=services.gazetteer, profiles=services.profiles, now=clock()) == 0
+    items = await item_store.recent_items(services.db)
+    async with services.db.transaction() as conn:  # as if every item had been stored again
+        await conn.execute("UPDATE items SET matched = 0")
+    assert await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=clock()) == 0
+    assert len(items) == 2
     assert len(await outbox.rows(services.db)) == 4
 
 
@@ -98,10 +99,10 @@ async def test_a_crash_before_matching_commits_loses_nothing(services, store_ite
     a = await chat(services, "1", ("province", "lam-dong"), at=clock() - 1)
     await store_items(LAM_DONG)
 
-    async def crash(conn, seqs):
+    async def crash(conn, fanout_id, seqs):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(item_store, "mark_matched", crash)
+    monkeypatch.setattr(fanouts, "finish", crash)
     with pytest.raises(RuntimeError):
         await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=clock())
     assert await outbox.rows(services.db) == []  # rolled back with the match mark
@@ -110,6 +111,33 @@ async def test_a_crash_before_matching_commits_loses_nothing(services, store_ite
     # "Restart": matching is redone, once.
     assert await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles, now=clock()) == 1
     assert len(await texts_for(services.db, a.id)) == 1
+
+
+async def test_a_crash_between_chunks_resumes_after_the_last_chat_queued(services, store_items, clock, monkeypatch):
+    refs = [await chat(services, str(n), ("province", "lam-dong"), at=clock() - 1) for n in range(1, 8)]
+    await store_items(LAM_DONG)
+    advanced = []
+    real_advance = fanouts.advance
+
+    async def crash_on_the_third_chunk(conn, fanout_id, last_chat):
+        advanced.append(last_chat)
+        if len(advanced) == 3:
+            raise RuntimeError("killed")
+        await real_advance(conn, fanout_id, last_chat)
+
+    monkeypatch.setattr(fanouts, "advance", crash_on_the_third_chunk)
+    kw = dict(gazetteer=services.gazetteer, profiles=services.profiles, now=clock(), chunk=2)
+    with pytest.raises(RuntimeError):
+        await match_new_items(services.db, **kw)
+    assert len(await outbox.rows(services.db)) == 4  # two chunks committed, the third rolled back
+    [left] = await fanouts.unfinished(services.db)
+    assert left.last_chat == refs[3].id
+    monkeypatch.undo()
+    assert await item_store.unmatched_items(services.db) == []  # in its fan-out, not taken again
+    assert await match_new_items(services.db, **kw) == 3  # "restart": the rest, once
+    assert [len(await texts_for(services.db, r.id)) for r in refs] == [1] * 7
+    assert await fanouts.unfinished(services.db) == []
+    assert await match_new_items(services.db, **kw) == 0
 
 
 async def test_many_items_for_one_chat_are_split_and_capped(services, store_items, clock):

@@ -170,6 +170,7 @@ class DeliveryConfig(Section):
     backoff_max_seconds: PositiveFloat = 300.0
     concurrency: PositiveInt = 32
     poll_interval_seconds: PositiveFloat = 2.0
+    fanout_chunk: PositiveInt = 1000  # chats queued per transaction; sending starts after the first
 
     @model_validator(mode="after")
     def _backoff_order(self) -> DeliveryConfig:

@@ -1,26 +1,40 @@
-"""Instant pushes: newly stored items → the chats that want them → outbox rows, in one transaction."""
+"""Instant pushes: newly stored items → the chats that want them → outbox rows, chunk by chunk.
+
+A fan-out queues its recipients in chat order, ``[delivery] fanout_chunk`` chats per
+transaction, and tells the delivery worker after each chunk: the first pushes leave while the
+rest are still being queued, and the event loop answers commands between chunks. Each chunk's
+rows commit with the fan-out's progress (storage.fanouts), so a crash in the middle queues
+nothing twice and loses nothing: the next start resumes after the last chat queued.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.core.models import TaggedItem
 from bot.delivery.documents import push_document
-from bot.delivery.matching import RecipientIndex, item_keys
+from bot.delivery.matching import item_keys
 from bot.delivery.packing import render_document
 from bot.delivery.profile import Profile
+from bot.delivery.recipient_cache import RecipientCache
+from bot.plural import counted
+from storage import fanouts, outbox
 from storage import items as item_store
-from storage import outbox
 from storage.db import Database
 from storage.outbox import NewMessage
-from storage.subscribers import Audience
 
 if TYPE_CHECKING:  # pragma: no cover
     from bot.vietnamese.gazetteer import Gazetteer
 
 log = logging.getLogger(__name__)
+
+FANOUT_CHUNK = 1000  # chats per transaction, unless the config says otherwise
+RENDERED_KEPT = 4096  # rendered pushes kept for chats with the same items: memory stays bounded
+BATCH_ITEMS = 2000  # unmatched items taken per fan-out
 
 
 def profile_for(profiles: Mapping[str, Profile], messenger: str) -> Profile:
@@ -28,51 +42,75 @@ def profile_for(profiles: Mapping[str, Profile], messenger: str) -> Profile:
     return profiles.get(messenger) or next(iter(profiles.values()))
 
 
-async def queue_instant(
+class _Pushes:
+    """Each chat's push as payloads, rendered once per (messenger, language, item set)."""
+
+    def __init__(self, gazetteer: Gazetteer, profiles: Mapping[str, Profile]) -> None:
+        self.gazetteer, self.profiles = gazetteer, profiles
+        self._rendered: OrderedDict[tuple, list[dict]] = OrderedDict()
+        self._blocks: dict = {}  # one item's block per language, shared by every document
+
+    def payloads(self, messenger: str, lang: str, items: Sequence[TaggedItem]) -> list[dict]:
+        key = (messenger, lang, tuple(i.item_id for i in items))
+        found = self._rendered.get(key)
+        if found is None:
+            document = push_document(items, lang=lang, gazetteer=self.gazetteer, cache=self._blocks)
+            found = render_document(document, profile_for(self.profiles, messenger))
+            self._rendered[key] = found
+            if len(self._rendered) > RENDERED_KEPT:
+                self._rendered.popitem(last=False)
+        return found
+
+
+async def fan_out(
     db: Database,
-    index: RecipientIndex,
+    recipients: RecipientCache,
     items: Sequence[TaggedItem],
     *,
     gazetteer: Gazetteer,
     profiles: Mapping[str, Profile],
     now: float,
-    audiences: Mapping[int, Audience] | None = None,
+    chunk: int = FANOUT_CHUNK,
+    on_chunk: Callable[[], None] | None = None,
+    fanout_id: int | None = None,
+    after_chat: int = 0,
 ) -> int:
-    """Queue the pushes for newly stored items and mark them matched, in one transaction.
-
-    A crash before the commit leaves the items unmatched (redone at the next start); dedupe keys
-    make a redo queue nothing twice. Returns how many messages were queued.
-    """
-    if not items:
-        return 0
+    """Queue the pushes of these items for every chat after ``after_chat`` (a resumed fan-out),
+    and mark the items matched with the last chunk; returns how many messages were queued."""
     per_chat: dict[int, list[TaggedItem]] = {}
     for item in items:
-        keys = item_keys(item) if index.has_keywords else None
-        for chat in index.recipients(item, keys):
-            per_chat.setdefault(chat, []).append(item)
-    if audiences is None and per_chat:
-        from storage.subscribers import chat_audiences
-
-        audiences = await chat_audiences(db)
-    rendered: dict[tuple[str, str, tuple[str, ...]], list[dict]] = {}
-    blocks: dict = {}
-    messages: list[NewMessage] = []
-    for chat, chat_items in per_chat.items():
-        audience = (audiences or {}).get(chat) or Audience("vi", "telegram")
-        ids = tuple(i.item_id for i in chat_items)
-        key = (audience.messenger, audience.lang, ids)
-        payloads = rendered.get(key)
-        if payloads is None:
-            document = push_document(chat_items, lang=audience.lang, gazetteer=gazetteer, cache=blocks)
-            payloads = render_document(document, profile_for(profiles, audience.messenger))
-            rendered[key] = payloads
-        for part, data in enumerate(payloads):
-            messages.append(NewMessage(chat, "items", outbox.items_key(chat, ids, part), data))
+        keys = item_keys(item) if recipients.has_keywords else None
+        for chat in recipients.recipients(item, keys):
+            if chat > after_chat:
+                per_chat.setdefault(chat, []).append(item)
     seqs = [i.seq for i in items if i.seq is not None]
-    async with db.transaction() as conn:
-        queued = await outbox.enqueue_in(conn, messages, now=now) if messages else 0
-        await item_store.mark_matched(conn, seqs)
-    log.info("delivery: %d new items → %d messages for %d chats", len(items), queued, len(per_chat))
+    order = sorted(per_chat)
+    pushes = _Pushes(gazetteer, profiles)
+    langs, messengers = recipients.langs, recipients.messengers
+    queued = 0
+    for start in range(0, max(len(order), 1), chunk):
+        part = order[start : start + chunk]
+        messages = []
+        for chat in part:
+            chat_items = per_chat[chat]
+            payloads = pushes.payloads(messengers.get(chat, "telegram"), langs.get(chat, "vi"), chat_items)
+            ids = [i.item_id for i in chat_items]
+            messages += [NewMessage(chat, "items", outbox.items_key(chat, ids, n), p) for n, p in enumerate(payloads)]
+        last = start + chunk >= len(order)
+        async with db.transaction() as conn:
+            queued += await outbox.enqueue_in(conn, messages, now=now) if messages else 0
+            if last:
+                await fanouts.finish(conn, fanout_id, seqs)
+            else:
+                if fanout_id is None:
+                    fanout_id = await fanouts.begin(conn, seqs, now)
+                await fanouts.advance(conn, fanout_id, part[-1])
+        if on_chunk is not None and messages:
+            on_chunk()
+        if not last:
+            await asyncio.sleep(0)  # commands and sends go on between chunks
+    log.info("delivery: %s → %s for %s", counted(len(items), "new item"),
+             counted(queued, "message"), counted(len(per_chat), "chat"))
     return queued
 
 
@@ -82,17 +120,24 @@ async def match_new_items(
     gazetteer: Gazetteer,
     profiles: Mapping[str, Profile],
     now: float,
-    batch: int = 2000,
+    recipients: RecipientCache | None = None,
+    chunk: int = FANOUT_CHUNK,
+    on_chunk: Callable[[], None] | None = None,
 ) -> int:
-    """Queue pushes for every stored item not yet matched (just stored, or left by a crash)."""
-    from storage.subscribers import instant_subscriptions
-
+    """Queue pushes for every item not yet matched: fan-outs a crash interrupted first, then
+    the items just stored (or left unmatched by a crash). Returns how many messages."""
+    recipients = recipients if recipients is not None else RecipientCache()
+    await recipients.refresh(db, now=now)
+    kw = dict(gazetteer=gazetteer, profiles=profiles, now=now, chunk=chunk, on_chunk=on_chunk)
     total = 0
+    for unfinished in await fanouts.unfinished(db):
+        items = await item_store.get_items(db, unfinished.item_seqs)
+        log.info("delivery: resuming a fan-out of %s after chat %d", counted(len(items), "item"), unfinished.last_chat)
+        total += await fan_out(db, recipients, items, fanout_id=unfinished.id, after_chat=unfinished.last_chat, **kw)
     while True:
-        items = await item_store.unmatched_items(db, limit=batch)
+        items = await item_store.unmatched_items(db, limit=BATCH_ITEMS)
         if not items:
             return total
-        index = RecipientIndex(await instant_subscriptions(db, now=now))
-        total += await queue_instant(db, index, items, gazetteer=gazetteer, profiles=profiles, now=now)
-        if len(items) < batch:
+        total += await fan_out(db, recipients, items, **kw)
+        if len(items) < BATCH_ITEMS:
             return total
