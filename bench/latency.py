@@ -49,6 +49,7 @@ from bot.delivery.matching import RecipientIndex, item_keys, make_keyword  # noq
 from bot.delivery.recipient_cache import RecipientCache  # noqa: E402
 from bot.delivery.weekly import queue_due_summaries  # noqa: E402
 from bot.intake.tagging import tag_entries  # noqa: E402
+from bot.messengers.registry import profiles  # noqa: E402
 from bot.vietnamese.gazetteer import default_gazetteer  # noqa: E402
 from bot.vietnamese.topics import default_topics  # noqa: E402
 from storage import chats as chat_store  # noqa: E402
@@ -270,8 +271,9 @@ async def fill(db_path: Path, chats: int, seed: int) -> None:
     db = await Database.open(db_path)
     try:
         await populate_chats(db, chats, random.Random(seed), time.time() - 60)
-        await queue_due_summaries(db, now=time.time(), config=bench_config(db_path),
-                                  gazetteer=default_gazetteer(), topics=default_topics())
+        config = bench_config(db_path)
+        await queue_due_summaries(db, now=time.time(), config=config, gazetteer=default_gazetteer(),
+                                  topics=default_topics(), profiles=profiles(config))
     finally:
         await db.close()
 
@@ -285,7 +287,8 @@ async def weekly_check_ms(db_path: Path, calls: int = 3) -> list[float]:
         out = []
         for _ in range(calls):
             t0 = time.perf_counter()
-            queued = await queue_due_summaries(db, now=time.time(), config=config, gazetteer=gazetteer, topics=topics)
+            queued = await queue_due_summaries(db, now=time.time(), config=config, gazetteer=gazetteer,
+                                               topics=topics, profiles=profiles(config))
             out.append((time.perf_counter() - t0) * 1000)
             assert queued == 0, f"{queued} summaries queued: somebody was due"
         return out
