@@ -15,11 +15,14 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
 from bot.core.models import FeedEntry, Period, TaggedItem
@@ -98,6 +101,7 @@ class TaggingPool:
         self.workers = max(0, workers)
         self.worker_cpu_seconds = 0.0  # CPU time the workers spent tagging, for benchmarks
         self._executor: ProcessPoolExecutor | None = None
+        self._lifeline: Connection | None = None  # the workers' end of it reads EOF when we die
 
     async def tag(
         self,
@@ -194,6 +198,7 @@ class TaggingPool:
         executor, self._executor = self._executor, None
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        self._cut_lifeline()
 
     def _ensure_executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -201,9 +206,13 @@ class TaggingPool:
             # would inherit half-way through whatever they were doing; and not "forkserver",
             # whose server process outlives its parent in some exits and keeps its pipes open.
             context = multiprocessing.get_context("spawn")
+            # A pipe only this process writes to: when it dies, even of SIGKILL, the kernel
+            # closes it and every worker reads EOF and exits; then multiprocessing's resource
+            # tracker, whose pipe the workers held too, sees EOF and exits as well.
+            watched, self._lifeline = context.Pipe(duplex=False)
             self._executor = ProcessPoolExecutor(
                 self.workers, mp_context=context, initializer=_init_worker,
-                initargs=(self.gazetteer, self.topics),
+                initargs=(self.gazetteer, self.topics, watched),
             )
         return self._executor
 
@@ -212,6 +221,13 @@ class TaggingPool:
         if executor is not None:
             with contextlib.suppress(Exception):
                 executor.shutdown(wait=False, cancel_futures=True)
+        self._cut_lifeline()
+
+    def _cut_lifeline(self) -> None:
+        """Workers still running (of a broken pool) exit when they read EOF."""
+        lifeline, self._lifeline = self._lifeline, None
+        if lifeline is not None:
+            lifeline.close()
 
 
 def _forget(futures: Sequence[asyncio.Future]) -> None:
@@ -229,11 +245,19 @@ def _forget(futures: Sequence[asyncio.Future]) -> None:
 _worker: dict[str, object] = {}
 
 
-def _init_worker(gazetteer: Gazetteer, topics: Topics) -> None:
+def _init_worker(gazetteer: Gazetteer, topics: Topics, lifeline: Connection) -> None:
     # Ctrl-C in a terminal reaches the whole process group; the bot's own process handles it
     # and stops the pool, so a worker must not die of it with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
     _worker.update(gazetteer=gazetteer, topics=topics)
+
+
+def _exit_with_parent(lifeline: Connection) -> None:
+    """Wait for EOF on the bot's pipe (nothing is ever sent on it), then exit at once."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv_bytes()
+    os._exit(0)
 
 
 def _ready() -> bool:
