@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import defaultdict
@@ -63,6 +64,37 @@ async def insert_item_batches(
         async for items in parts:
             added += await _insert_in(conn, items, feed_id, current_of, fold, now)
     return added
+
+
+async def rekey_items(db: Database, id_of: Callable[[str, str], str]) -> int:
+    """Give the items stored before migration 0003 their id by content, ``id_of(title, body)``;
+    return how many ids changed.
+
+    Where two such items hold the same text (a feed and its mirror), the first stored takes the
+    new id and the other keeps its old one: both stay in the history, and a poll finds the first.
+    """
+    if not await db.scalar("SELECT EXISTS (SELECT 1 FROM items_legacy_id)"):
+        return 0
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "SELECT i.seq, i.title, i.body FROM items i JOIN items_legacy_id l ON l.seq = i.seq"
+            " ORDER BY i.seq"
+        )
+        rows = [tuple(row) for row in await cursor.fetchall()]
+        cursor = await conn.execute(
+            "SELECT id FROM items WHERE seq NOT IN (SELECT seq FROM items_legacy_id)"
+        )
+        taken = {row[0] for row in await cursor.fetchall()}
+        # Hashing Vietnamese text is CPU work: off the event loop.
+        new_ids = await asyncio.to_thread(lambda: [id_of(title, body) for _s, title, body in rows])
+        changes = []
+        for (seq, _title, _body), new_id in zip(rows, new_ids, strict=True):
+            if new_id not in taken:
+                taken.add(new_id)
+                changes.append((new_id, seq))
+        await conn.executemany("UPDATE items SET id = ? WHERE seq = ?", changes)
+        await conn.execute("DELETE FROM items_legacy_id")
+    return len(changes)
 
 
 async def _one(items: Sequence[TaggedItem]) -> AsyncIterator[Sequence[TaggedItem]]:

@@ -14,6 +14,7 @@ import httpx
 
 from bot.config import PollingConfig
 from bot.core.models import FeedEntry, Period, TaggedItem
+from bot.intake.classify import item_id
 from bot.intake.feeds import FeedParseError, FetchResult, FetchState, fetch_feed, make_client
 from bot.intake.sourcefile import local_path, read_entries
 from bot.intake.tagging import TaggingPool
@@ -76,6 +77,7 @@ class Ingestor:
         self._client = client
         self._own_client = client is None
         self.on_new_items = on_new_items
+        self._ids_by_content = False  # items stored before migration 0003 rekeyed (once)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -106,6 +108,9 @@ class Ingestor:
     ) -> IngestReport:
         """Tag and store entries; the report counts what was new."""
         report = IngestReport(source=source, status="ok", warning=warning, entries=len(entries))
+        if not self._ids_by_content:  # before any new item, or a stored one would come again
+            await item_store.rekey_items(self.db, _stored_item_id)
+            self._ids_by_content = True
 
         async def tagged() -> AsyncIterator[list[TaggedItem]]:
             # CPU work, off the event loop (bot/tagging.py); each part is stored while the
@@ -213,6 +218,11 @@ class Ingestor:
     async def _announce(self, report: IngestReport) -> None:
         if report.new_seqs and self.on_new_items is not None:
             await self.on_new_items(report.new_seqs)
+
+
+def _stored_item_id(title: str, body: str) -> str:
+    """The id classify gives an item, from its stored (already clean) title and body."""
+    return item_id(body or title)
 
 
 class _FeedFailed(Exception):
