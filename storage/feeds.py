@@ -139,13 +139,15 @@ async def record_success(
 
 
 async def record_failure(
-    db: Database, feed_id: int, *, now: float, error: str, next_poll_at: float
+    db: Database, feed_id: int, *, now: float, error: str, next_poll_at: float,
+    failures: int | None = None,
 ) -> None:
+    """A failed poll: ``failures`` in a row (by default one more than stored)."""
     await db.execute(
         """UPDATE feeds SET last_polled_at = ?, last_error = ?, last_error_at = ?,
-               consecutive_failures = consecutive_failures + 1, next_poll_at = ?
+               consecutive_failures = COALESCE(?, consecutive_failures + 1), next_poll_at = ?
            WHERE id = ?""",
-        (now, error, now, next_poll_at, feed_id),
+        (now, error, now, failures, next_poll_at, feed_id),
     )
 
 

@@ -23,7 +23,7 @@ from bot.vietnamese.textnorm import fold
 from bot.vietnamese.topics import Topics
 from storage import feeds as feed_store
 from storage import items as item_store
-from storage.db import Database
+from storage.db import Database, DiskFull, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ class Ingestor:
         self._own_client = client is None
         self.on_new_items = on_new_items
         self._ids_by_content = False  # items stored before migration 0003 rekeyed (once)
+        self._unrecorded: dict[int, _Unrecorded] = {}  # feed id → a failure not yet written
+        self._unannounced: list[int] = []  # new items on_new_items could not take yet
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -155,7 +157,7 @@ class Ingestor:
             entries, source=source, feed_id=feed_id, default_province=default_province,
             warning=warning,
         )
-        await self._announce(report)
+        await self._announce(report.new_seqs)
         return report
 
     async def poll_feed(self, feed: feed_store.FeedRow) -> IngestReport:
@@ -180,44 +182,89 @@ class Ingestor:
             if result.warning:
                 log.warning("feed %s: %s", feed.url, result.warning)
         except Exception as exc:  # one bad feed must never stop the others
-            error = str(exc) if isinstance(exc, _FeedFailed) else f"{type(exc).__name__}: {exc}"
-            failures = feed.consecutive_failures + 1
-            delay = backoff_seconds(failures, self.polling.max_backoff_seconds)
-            log.warning("feed %s failed (%d in a row, retry in %ds): %s",
-                        feed.url, failures, delay, error, exc_info=not isinstance(exc, _FeedFailed))
-            await feed_store.record_failure(
-                self.db, feed.id, now=now, error=error[:500], next_poll_at=now + delay
-            )
-            return IngestReport(source=feed.url, status="error", error=error)
-        await self._announce(report)
+            return await self._failed(feed, exc, now)
+        self._unrecorded.pop(feed.id, None)
+        await self._announce(report.new_seqs)
         return report
+
+    async def _failed(self, feed: feed_store.FeedRow, exc: Exception, now: float) -> IngestReport:
+        """Record a failed poll and back off; in memory if the database cannot take it."""
+        expected = isinstance(exc, _FeedFailed | StorageError)  # no traceback for these
+        error = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+        held = self._unrecorded.get(feed.id)
+        failures = (held.failures if held else feed.consecutive_failures) + 1
+        delay = backoff_seconds(failures, self.polling.max_backoff_seconds)
+        if not isinstance(exc, DiskFull):  # storage logs a full disk itself, once a minute
+            log.warning("feed %s failed (%d in a row, retry in %ds): %s",
+                        feed.url, failures, delay, error, exc_info=not expected)
+        try:
+            await feed_store.record_failure(
+                self.db, feed.id, now=now, error=error[:500], next_poll_at=now + delay,
+                failures=failures,
+            )
+        except Exception as record_exc:  # noqa: BLE001 - kept below; the poller goes on
+            self._unrecorded[feed.id] = _Unrecorded(failures, now + delay)
+            if not isinstance(record_exc, StorageError):
+                log.exception("feed %s: its failure could not be recorded", feed.url)
+        else:
+            self._unrecorded.pop(feed.id, None)
+        return IngestReport(source=feed.url, status="error", error=error)
 
     async def poll_due(self) -> list[IngestReport]:
         """Poll every feed that is due, concurrently; each feed's failure stays its own."""
-        due = await feed_store.due_feeds(self.db, self.clock())
-        return list(await asyncio.gather(*(self.poll_feed(feed) for feed in due)))
+        return list(await asyncio.gather(*(self.poll_feed(feed) for feed in await self._due())))
 
     async def run(self, stop: asyncio.Event, *, tick: float = 5.0) -> None:
         """Poll due feeds until ``stop`` is set; a slow feed never holds up the others."""
         in_flight: dict[int, asyncio.Task] = {}
         while not stop.is_set():
             try:
-                for feed in await feed_store.due_feeds(self.db, self.clock()):
+                await self._announce([])  # what a full disk kept from being matched
+                for feed in await self._due():
                     if feed.id not in in_flight:
                         task = asyncio.create_task(self.poll_feed(feed), name=f"poll:{feed.id}")
                         in_flight[feed.id] = task
                         task.add_done_callback(lambda _t, fid=feed.id: in_flight.pop(fid, None))
-            except Exception:  # storage hiccup: log, keep polling
-                log.exception("feed poller tick failed")
+            except Exception as exc:  # storage hiccup: log, keep polling
+                log.warning("feed poller tick failed: %s", exc,
+                            exc_info=not isinstance(exc, StorageError))
             with contextlib.suppress(TimeoutError):  # the tick passed: look for due feeds again
                 await asyncio.wait_for(stop.wait(), timeout=tick)
         for task in list(in_flight.values()):
             task.cancel()
         await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
-    async def _announce(self, report: IngestReport) -> None:
-        if report.new_seqs and self.on_new_items is not None:
-            await self.on_new_items(report.new_seqs)
+    async def _due(self) -> list[feed_store.FeedRow]:
+        """Feeds due by the database, less those backing off from a failure it could not take."""
+        now = self.clock()
+        return [
+            feed for feed in await feed_store.due_feeds(self.db, now)
+            if feed.id not in self._unrecorded or self._unrecorded[feed.id].next_poll_at <= now
+        ]
+
+    async def _announce(self, seqs: list[int]) -> None:
+        """Tell ``on_new_items``; if that fails (a full disk), again at the next tick. The items
+        stay unmatched in storage meanwhile, so a restart matches them too."""
+        if self.on_new_items is None:
+            return
+        pending, self._unannounced = self._unannounced + seqs, []
+        if not pending:
+            return
+        try:
+            await self.on_new_items(pending)
+        except Exception as exc:  # noqa: BLE001 - retried; storage logs a full disk itself
+            self._unannounced = pending + self._unannounced
+            if not isinstance(exc, DiskFull):
+                log.warning("matching %d new items failed, again in a moment: %s", len(pending),
+                            exc, exc_info=not isinstance(exc, StorageError))
+
+
+@dataclass(frozen=True)
+class _Unrecorded:
+    """A feed's failure the database could not take (a full disk), kept so that backoff holds."""
+
+    failures: int
+    next_poll_at: float
 
 
 def _stored_item_id(title: str, body: str) -> str:
