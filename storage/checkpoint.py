@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import threading
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,10 @@ class Checkpointer:
         self.interval = interval
         self._conn: sqlite3.Connection | None = None
         self._task: asyncio.Task | None = None
+        # Cancelling the task does not stop a checkpoint already on its thread: closing the
+        # connection under it crashed the process, so the two take turns.
+        self._guard = threading.Lock()
+        self._closed = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"checkpoint:{self.path}")
@@ -37,9 +42,14 @@ class Checkpointer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            await asyncio.to_thread(conn.close)
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        with self._guard:
+            self._closed = True
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.close()
 
     async def _run(self) -> None:
         while True:
@@ -51,7 +61,10 @@ class Checkpointer:
 
     def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint: (busy, frames in the WAL, frames checkpointed)."""
-        if self._conn is None:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        row = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return tuple(row)
+        with self._guard:
+            if self._closed:  # a checkpoint that started its thread after stop()
+                return (0, 0, 0)
+            if self._conn is None:
+                self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            row = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            return tuple(row)
