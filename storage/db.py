@@ -133,12 +133,8 @@ class Database:
         Raises ``StorageBusy`` when another process kept the write lock for ``busy_timeout_ms``,
         ``DiskFull`` when there is no room; nothing of the transaction is then written."""
         async with self._lock:
-            try:
+            async with self._storage_errors():
                 await self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                if (error := self._as_storage_error(exc)) is not None:
-                    raise error from exc
-                raise
             try:
                 yield self.conn
                 await self.conn.execute("COMMIT")
@@ -194,12 +190,17 @@ class Database:
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
-        try:
+        async with self._storage_errors():
             if self._reader is not None:
                 yield self._reader
             else:
                 async with self._lock:
                     yield self.conn
+
+    @asynccontextmanager
+    async def _storage_errors(self) -> AsyncIterator[None]:
+        try:
+            yield
         except sqlite3.Error as exc:
             if (error := self._as_storage_error(exc)) is not None:
                 raise error from exc

@@ -13,7 +13,7 @@ import ssl
 import unicodedata
 import xml.sax
 import zlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -55,13 +55,17 @@ class FetchResult:
     """Outcome of one poll: "ok", "not_modified" or "error"."""
 
     status: str
-    entries: tuple[FeedEntry, ...] = ()
+    entries: Sequence[FeedEntry] = ()
     state: FetchState = FetchState()
     feed_title: str = ""
     error: str | None = None
     warning: str | None = None
     http_status: int | None = None
     bytes_read: int = 0
+
+
+# Bytes, base URL, response headers → (entries, feed title, warning); raises FeedParseError.
+FeedParser = Callable[[bytes, str, dict[str, str]], Awaitable[tuple[Sequence[FeedEntry], str, str | None]]]
 
 
 class _Failure(Exception):
@@ -95,22 +99,26 @@ async def fetch_feed(
     timeout: float = 20.0,
     max_bytes: int = 10 * 1024 * 1024,
     max_redirects: int = 5,
+    parse: FeedParser | None = None,
 ) -> FetchResult:
-    """Fetch and parse one feed; network, HTTP and feed problems come back as status "error"."""
+    """Fetch and parse one feed; network, HTTP and feed problems come back as status "error".
+
+    ``parse`` runs feedparser off the event loop (default: on a thread)."""
+    parse = parse or _parse_on_thread
     scheme = urlsplit(url).scheme.lower()
     if scheme in ("http", "https"):
         if client is not None:
-            return await _fetch_http(client, url, state, timeout, max_bytes, max_redirects)
+            return await _fetch_http(client, url, state, timeout, max_bytes, max_redirects, parse)
         async with make_client(timeout, max_redirects) as own:
-            return await _fetch_http(own, url, state, timeout, max_bytes, max_redirects)
+            return await _fetch_http(own, url, state, timeout, max_bytes, max_redirects, parse)
     if scheme == "file" or len(scheme) <= 1:  # no scheme, or a Windows drive letter
-        return await _fetch_file(url, state, max_bytes)
+        return await _fetch_file(url, state, max_bytes, parse)
     return _failed(state, _Failure(f"unsupported URL scheme {scheme!r}"))
 
 
 async def _fetch_http(
     client: httpx.AsyncClient, url: str, state: FetchState, timeout: float, max_bytes: int,
-    max_redirects: int,
+    max_redirects: int, parse: FeedParser,
 ) -> FetchResult:
     headers = dict(_HEADERS)
     if state.etag:
@@ -133,7 +141,7 @@ async def _fetch_http(
     if resp.status_code == 304:
         kept = FetchState(got.etag or state.etag, got.last_modified or state.last_modified)
         return FetchResult("not_modified", state=kept, http_status=304)
-    return await _parsed(data, str(resp.url), dict(resp.headers), got, state, resp.status_code)
+    return await _parsed(parse, data, str(resp.url), dict(resp.headers), got, state, resp.status_code)
 
 
 async def _download(
@@ -239,7 +247,7 @@ class _Inflater:
                     self.ended = True
 
 
-async def _fetch_file(url: str, state: FetchState, max_bytes: int) -> FetchResult:
+async def _fetch_file(url: str, state: FetchState, max_bytes: int, parse: FeedParser) -> FetchResult:
     parts = urlsplit(url)
     if parts.scheme.lower() == "file" and parts.netloc not in ("", "localhost"):
         return _failed(state, _Failure("file URL on another host"))
@@ -255,7 +263,7 @@ async def _fetch_file(url: str, state: FetchState, max_bytes: int) -> FetchResul
         return _failed(state, _Failure(f"cannot read file: {exc.strerror or type(exc).__name__}"))
     if len(data) > max_bytes:
         return _failed(state, _Failure(f"body over {_size(max_bytes)} cap", None, len(data)))
-    return await _parsed(data, "", {}, got, state, None)
+    return await _parsed(parse, data, "", {}, got, state, None)
 
 
 def _read_head(path: str, limit: int) -> bytes:
@@ -264,19 +272,25 @@ def _read_head(path: str, limit: int) -> bytes:
 
 
 async def _parsed(
-    data: bytes, base_url: str, headers: dict[str, str], got: FetchState, old: FetchState,
-    http_status: int | None,
+    parse: FeedParser, data: bytes, base_url: str, headers: dict[str, str], got: FetchState,
+    old: FetchState, http_status: int | None,
 ) -> FetchResult:
     try:
-        entries, title, warning = await asyncio.to_thread(
-            parse_feed_bytes, data, base_url=base_url, headers=headers
-        )
+        entries, title, warning = await parse(data, base_url, headers)
     except FeedParseError as exc:
         return _failed(old, _Failure(f"malformed feed: {exc}", http_status, len(data)))
     return FetchResult(
-        "ok", tuple(entries), got, title, warning=warning, http_status=http_status,
-        bytes_read=len(data),
+        "ok", entries, got, title, warning=warning, http_status=http_status, bytes_read=len(data)
     )
+
+
+async def _parse_on_thread(
+    data: bytes, base_url: str, headers: dict[str, str]
+) -> tuple[tuple[FeedEntry, ...], str, str | None]:
+    entries, title, warning = await asyncio.to_thread(
+        parse_feed_bytes, data, base_url=base_url, headers=headers
+    )
+    return tuple(entries), title, warning
 
 
 def parse_feed_bytes(

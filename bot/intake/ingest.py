@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import httpx
 
 from bot.config import PollingConfig
-from bot.core.models import FeedEntry, Period, TaggedItem
+from bot.core.models import FeedEntry, Period
+from bot.intake import memory
 from bot.intake.classify import item_id
 from bot.intake.feeds import FeedParseError, FetchResult, FetchState, fetch_feed, make_client
 from bot.intake.sourcefile import local_path, read_entries
-from bot.intake.tagging import TaggingPool
+from bot.intake.tagging import PARALLEL_MIN_ENTRIES, TaggingPool
 from bot.vietnamese.gazetteer import NATIONAL, Gazetteer
-from bot.vietnamese.textnorm import fold
 from bot.vietnamese.topics import Topics
 from storage import feeds as feed_store
 from storage import items as item_store
@@ -73,6 +73,7 @@ class Ingestor:
         self.topics = topics
         self.polling = polling or PollingConfig()
         self.tagger = TaggingPool(gazetteer, topics, workers=self.polling.tagging_workers)
+        memory.keep_large_blocks_apart()
         self.clock = clock
         self._client = client
         self._own_client = client is None
@@ -97,6 +98,7 @@ class Ingestor:
         return await fetch_feed(
             url, state, client=self.client, timeout=self.polling.timeout_seconds,
             max_bytes=self.polling.max_bytes, max_redirects=self.polling.max_redirects,
+            parse=self.tagger.parse,
         )
 
     async def store(
@@ -114,25 +116,27 @@ class Ingestor:
             await item_store.rekey_items(self.db, _stored_item_id)
             self._ids_by_content = True
 
-        async def tagged() -> AsyncIterator[list[TaggedItem]]:
-            # CPU work, off the event loop (bot/tagging.py); each part is stored while the
-            # workers tag the next.
-            async for items, periods in self.tagger.tag_batches(
+        async def parts() -> AsyncIterator[item_store.ItemRows]:
+            # CPU work, off the event loop (bot/intake/tagging.py); the workers hand back each
+            # part as the rows storage writes.
+            async for rows, periods in self.tagger.row_batches(
                 entries, feed_key=source, default_province=default_province
             ):
-                report.items_found += len(items)
+                report.items_found += len(rows.ids)
                 report.periods += periods
-                yield items
+                yield rows
 
-        current_of = lambda slug: self.gazetteer.current_of(slug).slug  # noqa: E731
-        added = await item_store.insert_item_batches(
-            self.db, tagged(), feed_id=feed_id, current_of=current_of, fold=fold, now=self.clock()
+        stored = await item_store.insert_item_batches(
+            self.db, parts(), feed_id=feed_id, now=self.clock()
         )
-        report.new_seqs = [seq for seq, _item in added]
-        report.items_added = len(added)
-        for _seq, item in added:
-            report.provinces.update(item.current_units or (NATIONAL,))
-            report.topics.update(item.topics)
+        report.new_seqs = stored.seqs
+        report.items_added = len(stored.seqs)
+        report.provinces.update(stored.units)
+        if stored.national:
+            report.provinces[NATIONAL] += stored.national
+        report.topics.update(stored.topics)
+        if len(entries) >= PARALLEL_MIN_ENTRIES:  # a large batch: what it used goes back
+            await asyncio.to_thread(memory.give_back_free_memory)
         return report
 
     async def ingest_source(
