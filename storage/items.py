@@ -70,7 +70,7 @@ def item_rows(
             provinces += [(item.item_id, slug, current_of(slug), role, position)
                           for position, slug in enumerate(slugs)]
         topics += [(item.item_id, slug, rank) for rank, slug in enumerate(item.topics)]
-    as_json = functools.partial(json.dumps, ensure_ascii=False)
+    as_json = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
     return ItemRows(tuple(ids), as_json(rows), as_json(provinces), as_json(topics))
 
 

@@ -116,19 +116,22 @@ class Ingestor:
             await item_store.rekey_items(self.db, _stored_item_id)
             self._ids_by_content = True
 
+        found: set[str] = set()  # an item may come again in a later part
+
         async def parts() -> AsyncIterator[item_store.ItemRows]:
             # CPU work, off the event loop (bot/intake/tagging.py); the workers hand back each
             # part as the rows storage writes.
             async for rows, periods in self.tagger.row_batches(
                 entries, feed_key=source, default_province=default_province
             ):
-                report.items_found += len(rows.ids)
+                found.update(rows.ids)
                 report.periods += periods
                 yield rows
 
         stored = await item_store.insert_item_batches(
             self.db, parts(), feed_id=feed_id, now=self.clock()
         )
+        report.items_found = len(found)
         report.new_seqs = stored.seqs
         report.items_added = len(stored.seqs)
         report.provinces.update(stored.units)

@@ -8,9 +8,11 @@ interpreter lock for seconds, and the event loop that sends messages and answers
 shares it; such a batch goes to a small pool of worker processes, which also puts the
 machine's other cores to work. Results are the same either way, in the same order.
 
-A large body (an archive of thousands of entries) is also parsed in a worker, and its entries
-stay pickled in parts (``PackedEntries``) on their way to the tagging workers: the bot's process
-never holds them one by one, so its memory and its garbage collector's pauses stay small.
+A large body (an archive of thousands of entries) is also parsed in a worker process of its own,
+its entries stay pickled in parts (``PackedEntries``) on their way to the tagging workers, and
+those hand back each part as the rows storage writes (``row_batches``): the bot's process never
+holds a large batch one object per entry or item, so its memory and its garbage collector's
+pauses stay small.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_ENTRIES = 32
 # Chunks per worker: smaller chunks even out uneven entries; each costs one round trip.
 CHUNKS_PER_WORKER = 4
-# A chunk's tagged items are unpickled in the bot's process in one go, holding the interpreter
-# lock (and so the event loop) meanwhile: a chunk stays below both bounds, tens of milliseconds.
+# A chunk's result is unpickled in the bot's process in one go, holding the interpreter lock
+# (and so the event loop) meanwhile: a chunk stays below both bounds, tens of milliseconds.
 MAX_CHUNK_ENTRIES = 500
 MAX_CHUNK_CHARS = 500_000
 # From this size on a body is parsed in a worker: feedparser takes about 2 s per megabyte and
