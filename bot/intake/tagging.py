@@ -142,11 +142,7 @@ class TaggingPool:
         self._lifeline: Connection | None = None  # the workers' end of it reads EOF when we die
 
     async def tag(
-        self,
-        entries: Sequence[FeedEntry],
-        *,
-        feed_key: str,
-        default_province: str | None = None,
+        self, entries: Sequence[FeedEntry], *, feed_key: str, default_province: str | None = None
     ) -> Tagged:
         """``tag_entries`` of the batch, off the event loop."""
         items: list[TaggedItem] = []
@@ -159,11 +155,7 @@ class TaggingPool:
         return items, periods
 
     async def tag_batches(
-        self,
-        entries: Sequence[FeedEntry],
-        *,
-        feed_key: str,
-        default_province: str | None = None,
+        self, entries: Sequence[FeedEntry], *, feed_key: str, default_province: str | None = None
     ) -> AsyncIterator[Tagged]:
         """``tag`` in parts, in feed order, each as soon as it is ready. Together the parts are
         exactly ``tag``'s."""
@@ -172,11 +164,7 @@ class TaggingPool:
             yield once.new(items, periods)
 
     async def row_batches(
-        self,
-        entries: Sequence[FeedEntry],
-        *,
-        feed_key: str,
-        default_province: str | None = None,
+        self, entries: Sequence[FeedEntry], *, feed_key: str, default_province: str | None = None
     ) -> AsyncIterator[tuple[ItemRows, list[Period]]]:
         """``tag_batches`` as the rows storage writes (``storage.items.item_rows``), built where
         the items were tagged: the caller holds a string per part, not an object per item. An
