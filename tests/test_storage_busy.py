@@ -17,12 +17,12 @@ from storage.db import Database, StorageBusy
 
 _HOLDER = textwrap.dedent(
     """
-    import sqlite3, sys
+    import select, sqlite3, sys
     conn = sqlite3.connect(sys.argv[1], isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("UPDATE feeds SET title = 'held' WHERE id = 1")
     print("held", flush=True)
-    sys.stdin.readline()  # the test lets go, or 30 s pass
+    select.select([sys.stdin], [], [], 30)  # the test lets go, or 30 s pass
     conn.execute("COMMIT")
     """
 )
