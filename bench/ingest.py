@@ -36,7 +36,6 @@ from bot.config import PollingConfig  # noqa: E402
 from bot.intake.feeds import parse_feed_bytes  # noqa: E402
 from bot.intake.tagging import TaggingPool  # noqa: E402
 from bot.vietnamese.gazetteer import default_gazetteer  # noqa: E402
-from bot.vietnamese.textnorm import fold  # noqa: E402
 from bot.vietnamese.topics import default_topics  # noqa: E402
 from storage import items as item_store  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -77,7 +76,6 @@ def synthetic_feed(entries: int, seed: int = 19) -> bytes:
 
 async def pipeline(data: bytes, db_path: Path, tagger: TaggingPool) -> tuple[int, dict[str, float]]:
     """The product's path for one fetched body: parse, tag (``tagger``), store."""
-    gazetteer = tagger.gazetteer
     stages: dict[str, float] = {}
     worker_cpu0 = tagger.worker_cpu_seconds
     cpu0 = time.process_time()  # every thread of this process: SQLite runs in aiosqlite's
@@ -85,17 +83,16 @@ async def pipeline(data: bytes, db_path: Path, tagger: TaggingPool) -> tuple[int
     entries, _title, _warning = parse_feed_bytes(data)
     t1 = time.perf_counter()
     db = await Database.open(db_path)
-    current = {u.slug: gazetteer.current_of(u.slug).slug for u in gazetteer.units}
     tagged_at = [t1]
 
     async def batches():
-        async for items, _periods in tagger.tag_batches(entries, feed_key="bench"):
+        async for rows, _periods in tagger.row_batches(entries, feed_key="bench"):
             tagged_at.append(time.perf_counter())
-            yield items
+            yield rows
 
-    # As Ingestor.store does: each part is stored while the workers tag the next.
-    added = await item_store.insert_item_batches(db, batches(), feed_id=None,
-                                                 current_of=current.__getitem__, fold=fold)
+    # As Ingestor.store does: the workers hand back each part as storage's rows.
+    stored = await item_store.insert_item_batches(db, batches(), feed_id=None)
+    added = stored.seqs
     await db.close()
     t3 = time.perf_counter()
     t2 = tagged_at[-1]  # the last part tagged; storing overlaps tagging before it

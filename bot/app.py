@@ -53,12 +53,18 @@ async def open_services(config: Config, clock: Callable[[], float] = time.time) 
 
 
 async def sync_config_feeds(services: Services) -> None:
-    """Make sure every [[feeds]] entry is in storage (settings refreshed, polling state kept)."""
+    """Make sure every [[feeds]] entry is in storage (settings refreshed, polling state kept),
+    and that a feed taken out of the config is no longer polled (its items and history kept)."""
     for feed in services.config.feeds:
         await feed_store.upsert_feed(
             services.db, feed.url, interval_seconds=feed.interval_seconds,
             default_province=feed.province, origin="config",
         )
+    gone = await feed_store.disable_config_feeds_except(
+        services.db, [feed.url for feed in services.config.feeds]
+    )
+    for url in gone:
+        log.info("feed %s is no longer in the config: disabled, its items kept", url)
 
 
 class App:

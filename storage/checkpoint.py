@@ -27,10 +27,10 @@ class Checkpointer:
         self.interval = interval
         self._conn: sqlite3.Connection | None = None
         self._task: asyncio.Task | None = None
-        # Cancelling the task does not stop a checkpoint already running on its thread: closing
-        # the connection under it crashed the process. The lock keeps the two apart.
-        self._conn_lock = threading.Lock()
-        self._stopped = False
+        # Cancelling the task does not stop a checkpoint already on its thread: closing the
+        # connection under it crashed the process, so the two take turns.
+        self._guard = threading.Lock()
+        self._closed = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"checkpoint:{self.path}")
@@ -45,8 +45,8 @@ class Checkpointer:
         await asyncio.to_thread(self._close)
 
     def _close(self) -> None:
-        with self._conn_lock:
-            self._stopped = True
+        with self._guard:
+            self._closed = True
             conn, self._conn = self._conn, None
             if conn is not None:
                 conn.close()
@@ -61,8 +61,8 @@ class Checkpointer:
 
     def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint: (busy, frames in the WAL, frames checkpointed)."""
-        with self._conn_lock:
-            if self._stopped:
+        with self._guard:
+            if self._closed:  # a checkpoint that started its thread after stop()
                 return (0, 0, 0)
             if self._conn is None:
                 self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)

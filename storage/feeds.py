@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storage.db import Database
@@ -50,7 +52,8 @@ async def upsert_feed(
     origin: str = "config",
     title: str = "",
 ) -> int:
-    """Add a feed, or refresh its settings (state kept); return its id."""
+    """Add a feed, or refresh its settings (state kept); return its id. A disabled feed added
+    again is enabled, and belongs to whoever added it now."""
     async with db.transaction() as conn:
         await conn.execute(
             """INSERT INTO feeds (url, title, default_province, interval_seconds, origin, created_at)
@@ -58,6 +61,7 @@ async def upsert_feed(
                ON CONFLICT (url) DO UPDATE SET
                    default_province = excluded.default_province,
                    interval_seconds = excluded.interval_seconds,
+                   origin = CASE WHEN enabled THEN origin ELSE excluded.origin END,
                    enabled = 1""",
             (url, title, default_province, interval_seconds, origin, time.time()),
         )
@@ -72,6 +76,20 @@ async def remove_feed(db: Database, url_or_id: str) -> bool:
         "UPDATE feeds SET enabled = 0 WHERE url = ? OR id = ?", (str(url_or_id), key)
     )
     return changed > 0
+
+
+async def disable_config_feeds_except(db: Database, urls: Iterable[str]) -> list[str]:
+    """Disable the enabled feeds that came from the config but are no longer in ``urls`` (their
+    items and history stay); return their URLs. Feeds an admin added are left alone."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            """UPDATE feeds SET enabled = 0
+               WHERE origin = 'config' AND enabled = 1
+                 AND url NOT IN (SELECT value FROM json_each(?))
+               RETURNING url""",
+            (json.dumps(list(urls)),),
+        )
+        return sorted(row[0] for row in await cursor.fetchall())
 
 
 async def get_feed(db: Database, url_or_id: str | int) -> FeedRow | None:
@@ -121,13 +139,15 @@ async def record_success(
 
 
 async def record_failure(
-    db: Database, feed_id: int, *, now: float, error: str, next_poll_at: float
+    db: Database, feed_id: int, *, now: float, error: str, next_poll_at: float,
+    failures: int | None = None,
 ) -> None:
+    """A failed poll: ``failures`` in a row (by default one more than stored)."""
     await db.execute(
         """UPDATE feeds SET last_polled_at = ?, last_error = ?, last_error_at = ?,
-               consecutive_failures = consecutive_failures + 1, next_poll_at = ?
+               consecutive_failures = COALESCE(?, consecutive_failures + 1), next_poll_at = ?
            WHERE id = ?""",
-        (now, error, now, next_poll_at, feed_id),
+        (now, error, now, failures, next_poll_at, feed_id),
     )
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import json
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import aiosqlite
@@ -19,6 +23,57 @@ _ITEM_COLUMNS = (
 )
 
 
+@dataclass
+class StoredBatch:
+    """What a batch added: the new items' seqs in feed order, how many name each current unit
+    first (national items counted apart) and how many have each topic."""
+
+    seqs: list[int] = field(default_factory=list)
+    units: Counter[str] = field(default_factory=Counter)
+    national: int = 0
+    topics: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class ItemRows:
+    """Items as ``insert_item_batches`` writes them: the ids, and the rows of ``items``,
+    ``item_provinces`` and ``item_topics`` as JSON arrays. Built where the items were tagged (a
+    worker process), they cross to the bot's process as three strings, not one object a row."""
+
+    ids: tuple[str, ...]
+    items: str
+    provinces: str
+    topics: str
+
+
+def item_rows(
+    items: Iterable[TaggedItem], *, current_of: Callable[[str], str], fold: Callable[[str], str]
+) -> ItemRows:
+    """The rows of these items, each id once. ``current_of`` maps a province slug to its
+    current unit; ``fold`` gives the accent-free copy the search index holds."""
+    ids: dict[str, None] = {}
+    rows, provinces, topics = [], [], []
+    for item in items:
+        if item.item_id in ids:
+            continue
+        ids[item.item_id] = None
+        period = item.period
+        rows.append((
+            item.item_id, item.title, item.body, item.link,
+            item.published.timestamp() if item.published else None,
+            period.start.isoformat() if period else None,
+            period.end.isoformat() if period else None,
+            period.week if period else None,
+            int(item.national), fold(f"{item.title}\n{item.body}"),
+        ))
+        for role, slugs in (("primary", item.primary), ("mentioned", item.mentioned)):
+            provinces += [(item.item_id, slug, current_of(slug), role, position)
+                          for position, slug in enumerate(slugs)]
+        topics += [(item.item_id, slug, rank) for rank, slug in enumerate(item.topics)]
+    as_json = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+    return ItemRows(tuple(ids), as_json(rows), as_json(provinces), as_json(topics))
+
+
 async def insert_items(
     db: Database,
     items: Sequence[TaggedItem],
@@ -30,114 +85,124 @@ async def insert_items(
 ) -> list[int]:
     """Store new items in one transaction; return the seqs of those not already stored.
 
-    Whole-batch statements (executemany) rather than a round trip per row: with aiosqlite every
-    statement is a hop to its thread, and a 1,000-entry feed has ~10,000 items. This is the only
-    writer of ``items``, and it also fills the search index (``items_fts``).
+    This is the only writer of ``items``, and it also fills the search index (``items_fts``).
     """
-    added = await insert_item_batches(
-        db, _one(items), feed_id=feed_id, current_of=current_of, fold=fold, now=now
-    )
-    return [seq for seq, _item in added]
+    rows = await asyncio.to_thread(item_rows, items, current_of=current_of, fold=fold)
+    stored = await insert_item_batches(db, _one(rows), feed_id=feed_id, now=now)
+    return stored.seqs
 
 
 async def insert_item_batches(
     db: Database,
-    batches: AsyncIterable[Sequence[TaggedItem]],
+    parts: AsyncIterable[ItemRows],
     *,
     feed_id: int | None,
-    current_of: Callable[[str], str],
-    fold: Callable[[str], str],
     now: float | None = None,
-) -> list[tuple[int, TaggedItem]]:
-    """``insert_items`` of batches that arrive one by one (tagging in worker processes), in one
-    transaction: each batch is written while the next is still being tagged. Returns (seq,
-    item) of each item not already stored. ``current_of`` maps a province slug to its current
-    unit; ``fold`` gives the accent-free copy the search index holds."""
+) -> StoredBatch:
+    """``insert_items`` of parts that arrive one by one (tagged in worker processes): all of
+    them, or none, in one transaction, taken once the last part is in.
+
+    So the write lock is held only while SQLite writes (it reads the rows out of the JSON
+    itself, four statements a part), not while the workers tag; the parts wait as strings.
+    An item already stored, or in an earlier part, is skipped with its provinces and topics.
+    """
     now = time.time() if now is None else now
-    parts = aiter(batches)
-    first = await anext(parts, None)  # the write lock is not held while the first is tagged
-    if first is None:
-        return []
+    waiting = [rows async for rows in parts if rows.ids]
+    if not waiting:
+        return StoredBatch()
     async with db.transaction() as conn:
-        added = await _insert_in(conn, first, feed_id, current_of, fold, now)
-        async for items in parts:
-            added += await _insert_in(conn, items, feed_id, current_of, fold, now)
-    return added
-
-
-async def _one(items: Sequence[TaggedItem]) -> AsyncIterator[Sequence[TaggedItem]]:
-    yield items
-
-
-async def _insert_in(
-    conn: aiosqlite.Connection,
-    items: Sequence[TaggedItem],
-    feed_id: int | None,
-    current_of: Callable[[str], str],
-    fold: Callable[[str], str],
-    now: float,
-) -> list[tuple[int, TaggedItem]]:
-    by_id: dict[str, TaggedItem] = {}
-    for item in items:
-        by_id.setdefault(item.item_id, item)
-    if not by_id:
-        return []
-    known: set[str] = set()
-    ids = list(by_id)
-    for chunk in range(0, len(ids), 500):
-        part = ids[chunk : chunk + 500]
-        cursor = await conn.execute(
-            f"SELECT id FROM items WHERE id IN ({','.join('?' * len(part))})", part
+        first = before = await _last_seq(conn)  # every row inserted below gets a higher seq
+        for rows in waiting:
+            await conn.execute(_INSERT_ITEMS, (feed_id, now, rows.items))
+            await conn.execute(_INSERT_PROVINCES, (rows.provinces, before))
+            await conn.execute(_INSERT_TOPICS, (rows.topics, before))
+            before = await _last_seq(conn)
+        # The search index, in one statement (migration 0002 explains why not by trigger).
+        await conn.execute(
+            "INSERT INTO items_fts (rowid, folded) SELECT seq, folded FROM items WHERE seq > ?",
+            (first,),
         )
-        known.update(row[0] for row in await cursor.fetchall())
-    new = [item for item_id, item in by_id.items() if item_id not in known]
-    if not new:
-        return []
-    await conn.executemany(
-        """INSERT INTO items (id, feed_id, title, body, link, published_at, stored_at,
-               period_start, period_end, period_week, national, folded)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [_item_row(item, feed_id, now, fold) for item in new],
-    )
-    # Rows just inserted by this transaction hold the highest seqs, in insertion order.
-    cursor = await conn.execute("SELECT seq FROM items ORDER BY seq DESC LIMIT ?", (len(new),))
-    seqs = sorted(row[0] for row in await cursor.fetchall())
-    # The search index, in one statement (migration 0002 explains why not by trigger).
-    await conn.execute(
-        "INSERT INTO items_fts (rowid, folded) SELECT seq, folded FROM items WHERE seq >= ?",
-        (seqs[0],),
-    )
-    await conn.executemany(
-        "INSERT OR IGNORE INTO item_provinces (item_seq, slug, current, role, position)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [
-            (seq, slug, current_of(slug), role, pos)
-            for seq, item in zip(seqs, new, strict=True)
-            for role, slugs in (("primary", item.primary), ("mentioned", item.mentioned))
-            for pos, slug in enumerate(slugs)
-        ],
-    )
-    await conn.executemany(
-        "INSERT OR IGNORE INTO item_topics (item_seq, slug, rank) VALUES (?, ?, ?)",
-        [
-            (seq, slug, rank)
-            for seq, item in zip(seqs, new, strict=True)
-            for rank, slug in enumerate(item.topics)
-        ],
-    )
-    return list(zip(seqs, new, strict=True))
+        return await _added_since(conn, first)
 
 
-def _item_row(item: TaggedItem, feed_id: int | None, now: float, fold: Callable[[str], str]) -> tuple:
-    period = item.period
-    return (
-        item.item_id, feed_id, item.title, item.body, item.link,
-        item.published.timestamp() if item.published else None, now,
-        period.start.isoformat() if period else None,
-        period.end.isoformat() if period else None,
-        period.week if period else None,
-        int(item.national), fold(f"{item.title}\n{item.body}"),
+async def _last_seq(conn: aiosqlite.Connection) -> int:
+    cursor = await conn.execute("SELECT COALESCE(MAX(seq), 0) FROM items")
+    return (await cursor.fetchone())[0]
+
+
+# Rows come as JSON arrays of arrays (ItemRows); ->> reads an element as an SQL value.
+_INSERT_ITEMS = """
+    INSERT INTO items (id, feed_id, title, body, link, published_at, stored_at,
+        period_start, period_end, period_week, national, folded)
+    SELECT value ->> 0, ?1, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2,
+        value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
+    FROM json_each(?3)
+    WHERE NOT EXISTS (SELECT 1 FROM items WHERE id = value ->> 0)
+    ORDER BY key"""
+_INSERT_PROVINCES = """
+    INSERT OR IGNORE INTO item_provinces (item_seq, slug, current, role, position)
+    SELECT i.seq, p.value ->> 1, p.value ->> 2, p.value ->> 3, p.value ->> 4
+    FROM json_each(?1) p JOIN items i ON i.id = p.value ->> 0
+    WHERE i.seq > ?2"""
+_INSERT_TOPICS = """
+    INSERT OR IGNORE INTO item_topics (item_seq, slug, rank)
+    SELECT i.seq, t.value ->> 1, t.value ->> 2
+    FROM json_each(?1) t JOIN items i ON i.id = t.value ->> 0
+    WHERE i.seq > ?2"""
+
+
+async def _added_since(conn: aiosqlite.Connection, before: int) -> StoredBatch:
+    stored = StoredBatch()
+    cursor = await conn.execute("SELECT seq, national FROM items WHERE seq > ? ORDER BY seq", (before,))
+    for seq, national in await cursor.fetchall():
+        stored.seqs.append(seq)
+        stored.national += national
+    cursor = await conn.execute(
+        """SELECT current, COUNT(DISTINCT item_seq) FROM item_provinces
+           WHERE item_seq > ? AND role = 'primary' GROUP BY current""",
+        (before,),
     )
+    stored.units.update(dict(await cursor.fetchall()))
+    cursor = await conn.execute(
+        "SELECT slug, COUNT(*) FROM item_topics WHERE item_seq > ? GROUP BY slug", (before,)
+    )
+    stored.topics.update(dict(await cursor.fetchall()))
+    return stored
+
+
+async def rekey_items(db: Database, id_of: Callable[[str, str], str]) -> int:
+    """Give the items stored before migration 0003 their id by content, ``id_of(title, body)``;
+    return how many ids changed.
+
+    Where two such items hold the same text (a feed and its mirror), the first stored takes the
+    new id and the other keeps its old one: both stay in the history, and a poll finds the first.
+    """
+    if not await db.scalar("SELECT EXISTS (SELECT 1 FROM items_legacy_id)"):
+        return 0
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "SELECT i.seq, i.title, i.body FROM items i JOIN items_legacy_id l ON l.seq = i.seq"
+            " ORDER BY i.seq"
+        )
+        rows = [tuple(row) for row in await cursor.fetchall()]
+        cursor = await conn.execute(
+            "SELECT id FROM items WHERE seq NOT IN (SELECT seq FROM items_legacy_id)"
+        )
+        taken = {row[0] for row in await cursor.fetchall()}
+        # Hashing Vietnamese text is CPU work: off the event loop.
+        new_ids = await asyncio.to_thread(lambda: [id_of(title, body) for _s, title, body in rows])
+        changes = []
+        for (seq, _title, _body), new_id in zip(rows, new_ids, strict=True):
+            if new_id not in taken:
+                taken.add(new_id)
+                changes.append((new_id, seq))
+        await conn.executemany("UPDATE items SET id = ? WHERE seq = ?", changes)
+        await conn.execute("DELETE FROM items_legacy_id")
+    return len(changes)
+
+
+async def _one(rows: ItemRows) -> AsyncIterator[ItemRows]:
+    yield rows
 
 
 def _period(row) -> Period | None:

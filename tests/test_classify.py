@@ -87,17 +87,16 @@ def test_republished_digest_keeps_its_ids(gaz, topics):
     )
     _, second = run(again, gaz, topics)
     assert [i.item_id for i in first] == [i.item_id for i in second]
-    _, other_feed = run(sample_entry(), gaz, topics, feed_key="other")
-    assert not {i.item_id for i in first} & {i.item_id for i in other_feed}
+    _, other_feed = run(sample_entry(), gaz, topics, feed_key="other")  # moved, or a mirror
+    assert [i.item_id for i in first] == [i.item_id for i in other_feed]
 
 
 def test_item_id():
-    a = item_id("feed", "Thanh Hóa  thúc đẩy\nchuyển đổi số.")
-    assert a == item_id("feed", "Thanh Hoá thúc đẩy chuyển đổi số.")
-    assert a == item_id("feed", "thanh hóa thúc đẩy chuyển đổi số. ")
-    assert a != item_id("feed", "Thanh Hóa thúc đẩy chuyển đổi số!")
-    assert a != item_id("feed2", "Thanh Hóa thúc đẩy chuyển đổi số.")
-    assert item_id("feed", "Lâm Đồng") != item_id("feed", "làm đồng")
+    a = item_id("Thanh Hóa  thúc đẩy\nchuyển đổi số.")
+    assert a == item_id("Thanh Hoá thúc đẩy chuyển đổi số.")
+    assert a == item_id("thanh hóa thúc đẩy chuyển đổi số. ")
+    assert a != item_id("Thanh Hóa thúc đẩy chuyển đổi số!")
+    assert item_id("Lâm Đồng") != item_id("làm đồng")
     assert len(a) == 24 and int(a, 16) >= 0
 
 
@@ -192,8 +191,8 @@ def test_sample_is_fast(gaz, topics):
        | st.text(max_size=60))
 def test_item_id_is_the_specified_hash(body):
     normalised = " ".join(accent_key(body).split())
-    expected = hashlib.sha256(f"feed\x1f{normalised}".encode()).hexdigest()[:24]
-    assert item_id("feed", body) == expected
+    expected = hashlib.sha256(normalised.encode()).hexdigest()[:24]
+    assert item_id(body) == expected
 
 
 @settings(max_examples=200, deadline=None)

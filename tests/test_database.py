@@ -18,7 +18,8 @@ async def test_writes_leave_the_wal_to_the_checkpointer_and_close_cleanly(tmp_pa
         )
     # The writer no longer checkpoints on commit: the WAL holds the new pages until the
     # checkpointer copies them, without blocking anyone.
-    assert (await db.fetchone("PRAGMA wal_autocheckpoint"))[0] == 0
+    writer_setting = await (await db.conn.execute("PRAGMA wal_autocheckpoint")).fetchone()
+    assert writer_setting[0] == 0
     busy, frames, done = await _checkpoint(db)
     assert busy == 0 and frames > 0 and done == frames
     await db.close()

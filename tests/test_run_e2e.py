@@ -187,6 +187,33 @@ def test_a_large_archive_is_tagged_by_workers_and_sigterm_leaves_nothing_behind(
         assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 9 * entries
 
 
+def test_sigkill_during_a_large_first_poll_leaves_no_process_behind(tmp_path, fake_telegram, feed_server):
+    """kill -9 while the tagging workers are at a portal's archive: within 5 s no process of the
+    bot is left (workers, multiprocessing's resource tracker), and what was stored is whole."""
+    feed_server.serve("/archive", archive_rss(400))
+    config = _config(tmp_path, fake_telegram, feed_server.url("/archive"))
+    proc = _start(config, tmp_path / "run.log")
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 3 and time.monotonic() < deadline:  # 2 workers, 1 tracker
+            time.sleep(0.02)
+        children = _children(proc.pid)
+        assert len(children) >= 3, (tmp_path / "run.log").read_text()
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in children if _alive(pid)]
+    for pid in left:  # do not leave them to the next test
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, "processes outlived a SIGKILL of diemtin run by 5 s"
+    with sqlite3.connect(tmp_path / "diemtin.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] in (0, 9 * 400)
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
 import multiprocessing
 import os
 import signal
+import time
 
 import pytest
 
 from bot.config import PollingConfig
-from bot.intake.feeds import parse_feed_bytes
+from bot.intake.feeds import FeedParseError, parse_feed_bytes
 from bot.intake.ingest import Ingestor
-from bot.intake.tagging import PARALLEL_MIN_ENTRIES, TaggingPool, tag_entries
+from bot.intake.tagging import (
+    PARALLEL_MIN_ENTRIES,
+    PARSE_IN_WORKER_BYTES,
+    PackedEntries,
+    TaggingPool,
+    tag_entries,
+)
 from bot.vietnamese.gazetteer import default_gazetteer
 from bot.vietnamese.topics import Topics, default_topics
 from storage import feeds as feed_store
@@ -100,3 +108,37 @@ async def test_a_large_feed_polled_over_http_is_stored_whole(tmp_path, feed_serv
             await ingestor.close()
             await db.close()
     assert stored[0] == stored[2] and len(stored[0]) == 9 * ENTRIES
+
+
+async def test_an_item_again_in_a_later_part_is_stored_once(tmp_path, archive):
+    """The rows the workers hand back are written as ``tag`` gives the items: the digest repeated
+    under a new guid, in another part, adds nothing, nor provinces or topics to the first."""
+    expected, _ = tag_entries(archive, feed_key="k", gazetteer=default_gazetteer(), topics=default_topics())
+    db = await Database.open(tmp_path / "d.sqlite3")
+    ingestor = Ingestor(db, gazetteer=default_gazetteer(), topics=default_topics(),
+                        polling=PollingConfig(tagging_workers=2))
+    try:
+        report = await ingestor.store(archive, source="k", feed_id=None)
+        stored = await item_store.get_items(db, report.new_seqs)
+    finally:
+        await ingestor.close()
+        await db.close()
+    assert ingestor.tagger.worker_cpu_seconds > 0
+    assert report.items_found == report.items_added == len(expected) == 9 * ENTRIES
+    assert [(i.item_id, i.primary, i.mentioned, i.topics) for i in stored] == [
+        (i.item_id, i.primary, i.mentioned, i.topics) for i in expected
+    ]
+
+
+async def test_a_large_body_is_parsed_in_a_worker_of_its_own(pool):
+    body = archive_rss(200)
+    assert len(body) >= PARSE_IN_WORKER_BYTES
+    entries, title, _warning = await pool.parse(body, "", {})
+    assert isinstance(entries, PackedEntries) and title
+    assert list(entries) == parse_feed_bytes(body)[0] and len(entries) == 200
+    with pytest.raises(FeedParseError):  # as on a thread
+        await pool.parse(b"x" * PARSE_IN_WORKER_BYTES, "", {})
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)  # each parse had a process of its own, gone once it is done
+    assert not multiprocessing.active_children(), [(p.name, p.pid, p.exitcode) for p in multiprocessing.active_children()]

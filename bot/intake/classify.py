@@ -28,16 +28,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.vietnamese.topics import Topics
 
 
-def item_id(feed_key: str, body: str) -> str:
-    """Stable id of an item: the same text from the same feed gets the same id.
+def item_id(body: str) -> str:
+    """Stable id of an item: the same text gets the same id, whichever feed or URL it came from.
 
     The body is compared through ``accent_key`` with whitespace collapsed, so a digest
-    re-published under a new guid, or with "Hoá" re-typed as "Hóa", keeps its ids.
+    re-published under a new guid, with "Hoá" re-typed as "Hóa", at a feed's new address or on
+    a mirror, keeps its ids.
     """
-    return _item_id(feed_key, _Views(clean(body)))
+    return _item_id(_Views(clean(body)))
 
 
-def _item_id(feed_key: str, views: _Views) -> str:
+def _item_id(views: _Views) -> str:
     # Clean text has no space next to a line break, none at its ends, no two in a row; plain
     # text has no other white space. Unless two line breaks meet, collapsing white space is then
     # turning line breaks into spaces, and plain text keys the same word by word as whole.
@@ -45,8 +46,7 @@ def _item_id(feed_key: str, views: _Views) -> str:
         normalised = views.retoned.replace("\n", " ")
     else:
         normalised = " ".join(map(_TOKEN_KEYS.__getitem__, views.lowered.split()))
-    digest = hashlib.sha256(f"{feed_key}\x1f{normalised}".encode())
-    return digest.hexdigest()[:24]
+    return hashlib.sha256(normalised.encode()).hexdigest()[:24]
 
 
 class _Views:
@@ -92,7 +92,7 @@ def classify(
     else:
         tags = tuple(topics.tag_clean(body))
     return TaggedItem(
-        item_id=_item_id(feed_key, views) if body else item_id(feed_key, title),
+        item_id=_item_id(views) if body else item_id(title),
         title=title,
         body=body,
         link=raw.link,

@@ -12,6 +12,8 @@ import re
 import ssl
 import unicodedata
 import xml.sax
+import zlib
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -27,6 +29,12 @@ from bot.vietnamese.textnorm import clean
 
 USER_AGENT = f"diemtin/{bot.__version__} (+https://github.com/diemtin/diemtin; feed reader bot)"
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
+# The content codings decoded here, step by step (httpx would inflate a whole network read at
+# once, before any cap could see it: 2 KB of "gzip, gzip" became gigabytes).
+ACCEPT_ENCODING = "gzip, deflate"
+MAX_CODINGS = 3  # "gzip, gzip" is legal HTTP; a longer stack is only ever an attack
+_DECODE_STEP = 64 * 1024  # most bytes one decoding step may produce, per coding
+_HEADERS = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
 _USERINFO = re.compile(r"(?<=://)[^/?#@\s]*@")
 
 
@@ -47,13 +55,17 @@ class FetchResult:
     """Outcome of one poll: "ok", "not_modified" or "error"."""
 
     status: str
-    entries: tuple[FeedEntry, ...] = ()
+    entries: Sequence[FeedEntry] = ()
     state: FetchState = FetchState()
     feed_title: str = ""
     error: str | None = None
     warning: str | None = None
     http_status: int | None = None
     bytes_read: int = 0
+
+
+# Bytes, base URL, response headers → (entries, feed title, warning); raises FeedParseError.
+FeedParser = Callable[[bytes, str, dict[str, str]], Awaitable[tuple[Sequence[FeedEntry], str, str | None]]]
 
 
 class _Failure(Exception):
@@ -73,9 +85,8 @@ def _ssl_context() -> ssl.SSLContext:
 
 def make_client(timeout: float = 20.0, max_redirects: int = 5) -> httpx.AsyncClient:
     """A shared HTTP client with the bot's User-Agent, timeouts and redirect following."""
-    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
     return httpx.AsyncClient(
-        headers=headers, timeout=timeout, follow_redirects=True, max_redirects=max_redirects,
+        headers=_HEADERS, timeout=timeout, follow_redirects=True, max_redirects=max_redirects,
         verify=_ssl_context(),
     )
 
@@ -88,24 +99,28 @@ async def fetch_feed(
     timeout: float = 20.0,
     max_bytes: int = 10 * 1024 * 1024,
     max_redirects: int = 5,
+    parse: FeedParser | None = None,
 ) -> FetchResult:
-    """Fetch and parse one feed; network, HTTP and feed problems come back as status "error"."""
+    """Fetch and parse one feed; network, HTTP and feed problems come back as status "error".
+
+    ``parse`` runs feedparser off the event loop (default: on a thread)."""
+    parse = parse or _parse_on_thread
     scheme = urlsplit(url).scheme.lower()
     if scheme in ("http", "https"):
         if client is not None:
-            return await _fetch_http(client, url, state, timeout, max_bytes, max_redirects)
+            return await _fetch_http(client, url, state, timeout, max_bytes, max_redirects, parse)
         async with make_client(timeout, max_redirects) as own:
-            return await _fetch_http(own, url, state, timeout, max_bytes, max_redirects)
+            return await _fetch_http(own, url, state, timeout, max_bytes, max_redirects, parse)
     if scheme == "file" or len(scheme) <= 1:  # no scheme, or a Windows drive letter
-        return await _fetch_file(url, state, max_bytes)
+        return await _fetch_file(url, state, max_bytes, parse)
     return _failed(state, _Failure(f"unsupported URL scheme {scheme!r}"))
 
 
 async def _fetch_http(
     client: httpx.AsyncClient, url: str, state: FetchState, timeout: float, max_bytes: int,
-    max_redirects: int,
+    max_redirects: int, parse: FeedParser,
 ) -> FetchResult:
-    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT}
+    headers = dict(_HEADERS)
     if state.etag:
         headers["If-None-Match"] = state.etag
     if state.last_modified:
@@ -126,7 +141,7 @@ async def _fetch_http(
     if resp.status_code == 304:
         kept = FetchState(got.etag or state.etag, got.last_modified or state.last_modified)
         return FetchResult("not_modified", state=kept, http_status=304)
-    return await _parsed(data, str(resp.url), dict(resp.headers), got, state, resp.status_code)
+    return await _parsed(parse, data, str(resp.url), dict(resp.headers), got, state, resp.status_code)
 
 
 async def _download(
@@ -150,19 +165,89 @@ async def _download(
 
 
 async def _read_capped(resp: httpx.Response, max_bytes: int) -> bytes:
+    """The decoded body; the cap is checked after every bounded decoding step."""
     declared = resp.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise _Failure(f"body over {_size(max_bytes)} cap", resp.status_code)
+    decoder = _Decoder(resp.headers.get("content-encoding", ""), resp.status_code)
     chunks, total = [], 0
-    async for chunk in resp.aiter_bytes():
-        total += len(chunk)
-        if total > max_bytes:
-            raise _Failure(f"body over {_size(max_bytes)} cap", resp.status_code, total)
-        chunks.append(chunk)
+    async for raw in resp.aiter_raw():
+        for piece in decoder.decode(raw):
+            total += len(piece)
+            if total > max_bytes:
+                raise _Failure(f"body over {_size(max_bytes)} cap", resp.status_code, total)
+            chunks.append(piece)
+    decoder.finish(total)
     return b"".join(chunks)
 
 
-async def _fetch_file(url: str, state: FetchState, max_bytes: int) -> FetchResult:
+class _Decoder:
+    """The body's content codings (RFC 9110 8.4), undone in steps of bounded output."""
+
+    def __init__(self, content_encoding: str, http_status: int) -> None:
+        self.http_status = http_status
+        codings = [c.strip().lower() for c in content_encoding.split(",")]
+        codings = ["gzip" if c == "x-gzip" else c for c in codings if c and c != "identity"]
+        if len(codings) > MAX_CODINGS:
+            raise _Failure(f"more than {MAX_CODINGS} content codings", http_status)
+        for coding in codings:
+            if coding not in ("gzip", "deflate"):
+                raise _Failure(f"unsupported content coding {coding!r}", http_status)
+        self._layers = [_Inflater(c) for c in reversed(codings)]  # the last applied comes off first
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        """The decoded bytes of the next raw chunk, at most _DECODE_STEP bytes per piece."""
+        try:
+            yield from self._through(0, data)
+        except _Failure as exc:  # raised by a layer, which does not know the status
+            raise _Failure(str(exc), self.http_status) from None
+
+    def finish(self, total: int) -> None:
+        """The body ended: every coding must have come to its end."""
+        if not all(layer.ended for layer in self._layers):
+            raise _Failure("body cut short inside its content coding", self.http_status, total)
+
+    def _through(self, depth: int, data: bytes) -> Iterator[bytes]:
+        if depth == len(self._layers):
+            yield data
+            return
+        for piece in self._layers[depth].inflate(data):
+            yield from self._through(depth + 1, piece)
+
+
+class _Inflater:
+    """One gzip or deflate layer; deflate may come zlib-wrapped (RFC 9110) or raw (old IIS)."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self.ended = False
+        self._fed = False
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS)
+
+    def inflate(self, data: bytes) -> Iterator[bytes]:
+        more = bool(data)
+        while more and not self.ended:
+            try:
+                piece = self._z.decompress(data, _DECODE_STEP)
+            except zlib.error:
+                if self.coding != "deflate" or self._fed:
+                    raise _Failure(f"body is not valid {self.coding}") from None
+                self._z, self._fed = zlib.decompressobj(-zlib.MAX_WBITS), True  # raw deflate: again
+                continue
+            self._fed = True
+            data = self._z.unconsumed_tail
+            more = bool(data) or len(piece) == _DECODE_STEP  # a full step may leave output
+            if piece:
+                yield piece
+            if self._z.eof:
+                rest = self._z.unused_data
+                if self.coding == "gzip" and rest.startswith(b"\x1f\x8b"):  # another member
+                    self._z, data, more = zlib.decompressobj(16 + zlib.MAX_WBITS), rest, True
+                else:  # bytes after the end of the stream are ignored, as zlib's tools do
+                    self.ended = True
+
+
+async def _fetch_file(url: str, state: FetchState, max_bytes: int, parse: FeedParser) -> FetchResult:
     parts = urlsplit(url)
     if parts.scheme.lower() == "file" and parts.netloc not in ("", "localhost"):
         return _failed(state, _Failure("file URL on another host"))
@@ -178,7 +263,7 @@ async def _fetch_file(url: str, state: FetchState, max_bytes: int) -> FetchResul
         return _failed(state, _Failure(f"cannot read file: {exc.strerror or type(exc).__name__}"))
     if len(data) > max_bytes:
         return _failed(state, _Failure(f"body over {_size(max_bytes)} cap", None, len(data)))
-    return await _parsed(data, "", {}, got, state, None)
+    return await _parsed(parse, data, "", {}, got, state, None)
 
 
 def _read_head(path: str, limit: int) -> bytes:
@@ -187,19 +272,25 @@ def _read_head(path: str, limit: int) -> bytes:
 
 
 async def _parsed(
-    data: bytes, base_url: str, headers: dict[str, str], got: FetchState, old: FetchState,
-    http_status: int | None,
+    parse: FeedParser, data: bytes, base_url: str, headers: dict[str, str], got: FetchState,
+    old: FetchState, http_status: int | None,
 ) -> FetchResult:
     try:
-        entries, title, warning = await asyncio.to_thread(
-            parse_feed_bytes, data, base_url=base_url, headers=headers
-        )
+        entries, title, warning = await parse(data, base_url, headers)
     except FeedParseError as exc:
         return _failed(old, _Failure(f"malformed feed: {exc}", http_status, len(data)))
     return FetchResult(
-        "ok", tuple(entries), got, title, warning=warning, http_status=http_status,
-        bytes_read=len(data),
+        "ok", entries, got, title, warning=warning, http_status=http_status, bytes_read=len(data)
     )
+
+
+async def _parse_on_thread(
+    data: bytes, base_url: str, headers: dict[str, str]
+) -> tuple[tuple[FeedEntry, ...], str, str | None]:
+    entries, title, warning = await asyncio.to_thread(
+        parse_feed_bytes, data, base_url=base_url, headers=headers
+    )
+    return tuple(entries), title, warning
 
 
 def parse_feed_bytes(

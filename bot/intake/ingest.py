@@ -13,16 +13,17 @@ from dataclasses import dataclass, field
 import httpx
 
 from bot.config import PollingConfig
-from bot.core.models import FeedEntry, Period, TaggedItem
+from bot.core.models import FeedEntry, Period
+from bot.intake import memory
+from bot.intake.classify import item_id
 from bot.intake.feeds import FeedParseError, FetchResult, FetchState, fetch_feed, make_client
 from bot.intake.sourcefile import UnsupportedSource, local_path, read_entries
-from bot.intake.tagging import TaggingPool
+from bot.intake.tagging import PARALLEL_MIN_ENTRIES, TaggingPool
 from bot.vietnamese.gazetteer import NATIONAL, Gazetteer
-from bot.vietnamese.textnorm import fold
 from bot.vietnamese.topics import Topics
 from storage import feeds as feed_store
 from storage import items as item_store
-from storage.db import Database
+from storage.db import Database, DiskFull, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +103,14 @@ class Ingestor:
         self.topics = topics
         self.polling = polling or PollingConfig()
         self.tagger = TaggingPool(gazetteer, topics, workers=self.polling.tagging_workers)
+        memory.keep_large_blocks_apart()
         self.clock = clock
         self._client = client
         self._own_client = client is None
         self.on_new_items = on_new_items
+        self._ids_by_content = False  # items stored before migration 0003 rekeyed (once)
+        self._unrecorded: dict[int, _Unrecorded] = {}  # feed id → a failure not yet written
+        self._unannounced: list[int] = []  # new items on_new_items could not take yet
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -123,6 +128,7 @@ class Ingestor:
         return await fetch_feed(
             url, state, client=self.client, timeout=self.polling.timeout_seconds,
             max_bytes=self.polling.max_bytes, max_redirects=self.polling.max_redirects,
+            parse=self.tagger.parse,
         )
 
     async def store(
@@ -138,28 +144,36 @@ class Ingestor:
         """Tag and store entries; the report counts what was new. ``on_part(n)``: n more
         items tagged (a progress display)."""
         report = IngestReport(source=source, status="ok", warning=warning, entries=len(entries))
+        if not self._ids_by_content:  # before any new item, or a stored one would come again
+            await item_store.rekey_items(self.db, _stored_item_id)
+            self._ids_by_content = True
 
-        async def tagged() -> AsyncIterator[list[TaggedItem]]:
-            # CPU work, off the event loop (bot/tagging.py); each part is stored while the
-            # workers tag the next.
-            async for items, periods in self.tagger.tag_batches(
+        found: set[str] = set()  # an item may come again in a later part
+
+        async def parts() -> AsyncIterator[item_store.ItemRows]:
+            # CPU work, off the event loop (bot/intake/tagging.py); the workers hand back each
+            # part as the rows storage writes.
+            async for rows, periods in self.tagger.row_batches(
                 entries, feed_key=source, default_province=default_province
             ):
-                report.items_found += len(items)
+                found.update(rows.ids)
                 report.periods += periods
                 if on_part is not None:
-                    on_part(len(items))
-                yield items
+                    on_part(len(rows.ids))
+                yield rows
 
-        current_of = lambda slug: self.gazetteer.current_of(slug).slug  # noqa: E731
-        added = await item_store.insert_item_batches(
-            self.db, tagged(), feed_id=feed_id, current_of=current_of, fold=fold, now=self.clock()
+        stored = await item_store.insert_item_batches(
+            self.db, parts(), feed_id=feed_id, now=self.clock()
         )
-        report.new_seqs = [seq for seq, _item in added]
-        report.items_added = len(added)
-        for _seq, item in added:
-            report.provinces.update(item.current_units or (NATIONAL,))
-            report.topics.update(item.topics)
+        report.items_found = len(found)
+        report.new_seqs = stored.seqs
+        report.items_added = len(stored.seqs)
+        report.provinces.update(stored.units)
+        if stored.national:
+            report.provinces[NATIONAL] += stored.national
+        report.topics.update(stored.topics)
+        if len(entries) >= PARALLEL_MIN_ENTRIES:  # a large batch: what it used goes back
+            await asyncio.to_thread(memory.give_back_free_memory)
         return report
 
     async def ingest_source(
@@ -177,7 +191,7 @@ class Ingestor:
             entries, source=source, feed_id=feed_id, default_province=default_province,
             warning=warning,
         )
-        await self._announce(report)
+        await self._announce(report.new_seqs)
         return report
 
     async def poll_feed(self, feed: feed_store.FeedRow) -> IngestReport:
@@ -202,44 +216,94 @@ class Ingestor:
             if result.warning:
                 log.warning("feed %s: %s", feed.url, result.warning)
         except Exception as exc:  # one bad feed must never stop the others
-            error = str(exc) if isinstance(exc, _FeedFailed) else f"{type(exc).__name__}: {exc}"
-            failures = feed.consecutive_failures + 1
-            delay = backoff_seconds(failures, self.polling.max_backoff_seconds)
-            log.warning("feed %s failed (%d in a row, retry in %ds): %s",
-                        feed.url, failures, delay, error, exc_info=not isinstance(exc, _FeedFailed))
-            await feed_store.record_failure(
-                self.db, feed.id, now=now, error=error[:500], next_poll_at=now + delay
-            )
-            return IngestReport(source=feed.url, status="error", error=error)
-        await self._announce(report)
+            return await self._failed(feed, exc, now)
+        self._unrecorded.pop(feed.id, None)
+        await self._announce(report.new_seqs)
         return report
+
+    async def _failed(self, feed: feed_store.FeedRow, exc: Exception, now: float) -> IngestReport:
+        """Record a failed poll and back off; in memory if the database cannot take it."""
+        expected = isinstance(exc, _FeedFailed | StorageError)  # no traceback for these
+        error = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+        held = self._unrecorded.get(feed.id)
+        failures = (held.failures if held else feed.consecutive_failures) + 1
+        delay = backoff_seconds(failures, self.polling.max_backoff_seconds)
+        if not isinstance(exc, DiskFull):  # storage logs a full disk itself, once a minute
+            log.warning("feed %s failed (%d in a row, retry in %ds): %s",
+                        feed.url, failures, delay, error, exc_info=not expected)
+        try:
+            await feed_store.record_failure(
+                self.db, feed.id, now=now, error=error[:500], next_poll_at=now + delay,
+                failures=failures,
+            )
+        except Exception as record_exc:  # noqa: BLE001 - kept below; the poller goes on
+            self._unrecorded[feed.id] = _Unrecorded(failures, now + delay)
+            if not isinstance(record_exc, StorageError):
+                log.exception("feed %s: its failure could not be recorded", feed.url)
+        else:
+            self._unrecorded.pop(feed.id, None)
+        return IngestReport(source=feed.url, status="error", error=error)
 
     async def poll_due(self) -> list[IngestReport]:
         """Poll every feed that is due, concurrently; each feed's failure stays its own."""
-        due = await feed_store.due_feeds(self.db, self.clock())
-        return list(await asyncio.gather(*(self.poll_feed(feed) for feed in due)))
+        return list(await asyncio.gather(*(self.poll_feed(feed) for feed in await self._due())))
 
     async def run(self, stop: asyncio.Event, *, tick: float = 5.0) -> None:
         """Poll due feeds until ``stop`` is set; a slow feed never holds up the others."""
         in_flight: dict[int, asyncio.Task] = {}
         while not stop.is_set():
             try:
-                for feed in await feed_store.due_feeds(self.db, self.clock()):
+                await self._announce([])  # what a full disk kept from being matched
+                for feed in await self._due():
                     if feed.id not in in_flight:
                         task = asyncio.create_task(self.poll_feed(feed), name=f"poll:{feed.id}")
                         in_flight[feed.id] = task
                         task.add_done_callback(lambda _t, fid=feed.id: in_flight.pop(fid, None))
-            except Exception:  # storage hiccup: log, keep polling
-                log.exception("feed poller tick failed")
+            except Exception as exc:  # storage hiccup: log, keep polling
+                log.warning("feed poller tick failed: %s", exc,
+                            exc_info=not isinstance(exc, StorageError))
             with contextlib.suppress(TimeoutError):  # the tick passed: look for due feeds again
                 await asyncio.wait_for(stop.wait(), timeout=tick)
         for task in list(in_flight.values()):
             task.cancel()
         await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
-    async def _announce(self, report: IngestReport) -> None:
-        if report.new_seqs and self.on_new_items is not None:
-            await self.on_new_items(report.new_seqs)
+    async def _due(self) -> list[feed_store.FeedRow]:
+        """Feeds due by the database, less those backing off from a failure it could not take."""
+        now = self.clock()
+        return [
+            feed for feed in await feed_store.due_feeds(self.db, now)
+            if feed.id not in self._unrecorded or self._unrecorded[feed.id].next_poll_at <= now
+        ]
+
+    async def _announce(self, seqs: list[int]) -> None:
+        """Tell ``on_new_items``; if that fails (a full disk), again at the next tick. The items
+        stay unmatched in storage meanwhile, so a restart matches them too."""
+        if self.on_new_items is None:
+            return
+        pending, self._unannounced = self._unannounced + seqs, []
+        if not pending:
+            return
+        try:
+            await self.on_new_items(pending)
+        except Exception as exc:  # noqa: BLE001 - retried; storage logs a full disk itself
+            self._unannounced = pending + self._unannounced
+            if not isinstance(exc, DiskFull):
+                log.warning("matching %d new items failed, again in a moment: %s", len(pending),
+                            exc, exc_info=not isinstance(exc, StorageError))
+
+
+@dataclass(frozen=True)
+class _Unrecorded:
+    """A feed's failure the database could not take (a full disk), kept so that backoff holds."""
+
+    failures: int
+    next_poll_at: float
+
+
+def _stored_item_id(title: str, body: str) -> str:
+    """The id classify gives an item, from its stored (already clean) title and body."""
+    return item_id(body or title)
 
 
 class _FeedFailed(Exception):
