@@ -3,7 +3,7 @@
     python bench/latency.py --chats 100000 [--runs 3] [--index-chats 1000000]
 
 A database is filled with N chats with random subscriptions (bench/fanout.py's mix), then
-`diemtin run` is started on it against a fake Bot API (tests/fake_telegram.py, in its own
+`diemtin run` is started on it against a fake Bot API (tests/fakes/telegram, in its own
 process) and a feed server, both on 127.0.0.1, with the delivery limits raised so that only the
 bot's own work counts. Once the bot is idle the feed starts serving a new digest that most chats
 match. Measured per run (a fresh copy of the database each time):
@@ -68,7 +68,7 @@ WAIT_SECONDS = 300.0
 
 def serve_fake() -> None:
     """--serve-fake: a FakeTelegram that stamps every sendMessage; one-line JSON commands on stdin."""
-    from tests.fake_telegram import FakeTelegram
+    from tests.fakes.telegram import FakeTelegram
 
     stamps: list[float] = []
 

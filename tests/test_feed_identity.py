@@ -3,7 +3,6 @@ before this rule bring no item twice and push nothing; a feed taken out of the c
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 
 import pytest
@@ -40,14 +39,14 @@ async def ingestor(services):
 
 async def configure(services: Services, *urls: str) -> None:
     """The operator's config lists these feeds, and the bot (re)starts."""
-    feeds = tuple(FeedConfig(url, interval_seconds=900) for url in urls)
-    services.config = dataclasses.replace(services.config, feeds=feeds)
+    feeds = tuple(FeedConfig(url=url, interval_seconds=900) for url in urls)
+    services.config = services.config.model_copy(update={"feeds": feeds})
     await sync_config_feeds(services)
 
 
 async def pushes(services: Services) -> int:
     """Match what is new, as the running bot does after a poll; count the pushes queued."""
-    await match_new_items(services.db, gazetteer=services.gazetteer, topics=services.topics,
+    await match_new_items(services.db, gazetteer=services.gazetteer, profiles=services.profiles,
                           now=services.clock())
     return sum(1 for row in await outbox.rows(services.db) if row.kind == "items")
 

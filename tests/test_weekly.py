@@ -16,7 +16,7 @@ from bot.delivery.weekly import (
     schedule_weekly,
 )
 from bot.messengers.telegram.html import to_terminal
-from bot.vietnamese.weekday import WeeklySlot
+from bot.vietnamese.weekday import WeeklySlot, parse_weekly_slot
 from storage import chats, outbox, subscriptions
 from tests.conftest import make_item
 
@@ -177,8 +177,8 @@ async def test_a_slot_changed_after_the_check_looked_is_followed(services, store
 
 
 async def test_chats_on_the_default_slot_follow_a_changed_config(services, store_items, clock):
-    sunday_evening = dataclasses.replace(services.config, weekly_default=WeeklySlot(6, 20, 0))
-    wednesday_morning = dataclasses.replace(services.config, weekly_default=WeeklySlot(2, 7, 0))
+    sunday_evening = with_default_slot(services.config, "sun 20:00")
+    wednesday_morning = with_default_slot(services.config, "wed 07:00")
     own = await subscribe(services, "1")
     await chats.set_weekly_slot(services.db, own.id, 6, "20:00", LONG_AGO)
     default = await subscribe(services, "2")
@@ -195,6 +195,11 @@ async def test_chats_on_the_default_slot_follow_a_changed_config(services, store
     assert len(await summaries(services, own.id)) == 1
     assert await queue_due_summaries(services.db, now=at(2022, 5, 22, 20, 0), config=wednesday_morning, **kw) == 1
     assert len(await summaries(services, own.id)) == 2
+
+
+def with_default_slot(config, weekly: str):
+    """The same config with another [schedule].weekly."""
+    return config.model_copy(update={"schedule": config.schedule.model_copy(update={"weekly": parse_weekly_slot(weekly)})})
 
 
 def test_next_slot_is_the_first_one_after_now():
