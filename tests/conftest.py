@@ -56,11 +56,16 @@ async def db(tmp_path) -> AsyncIterator[Database]:
     await database.close()
 
 
+FAST_LIMITS = {"global_per_second": 500, "private_per_second": 50, "private_burst": 10, "group_per_minute": 3000}
+
+
 def make_config(tmp_path=None) -> Config:
     return parse_config(
         {
             "storage": {"path": str(tmp_path / "diemtin.sqlite3") if tmp_path else "unused.sqlite3"},
-            "telegram": {"admins": [int(ADMIN_ID)]},
+            # Pacing well above Telegram's, so that a test's chat is not kept at one message a
+            # second; the flood tests use Telegram's own limits (tests/test_reply_flood_e2e.py).
+            "telegram": {"admins": [int(ADMIN_ID)], "limits": FAST_LIMITS},
             "schedule": {"weekly": "mon 08:00", "timezone": "Asia/Ho_Chi_Minh"},
         }
     )

@@ -11,6 +11,7 @@ import pytest
 
 from bot.config import DeliveryConfig
 from bot.delivery.channels import Channel
+from bot.delivery.profile import Profile
 from bot.delivery.worker import DeliveryWorker
 from bot.messengers.telegram.adapter import TelegramMessenger
 from handlers.types import Services
@@ -110,11 +111,14 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def harness(services: Services, config: DeliveryConfig = REPLIES) -> AsyncIterator[Harness]:
-    """The Telegram messenger and a delivery worker with ``config``, against a new fake."""
+async def harness(
+    services: Services, config: DeliveryConfig = REPLIES, profile: Profile | None = None
+) -> AsyncIterator[Harness]:
+    """The Telegram messenger and a delivery worker with ``config``, against a new fake;
+    ``profile`` (its pacing) defaults to the services'."""
     server = FakeTelegram(token=TOKEN, max_poll_seconds=1).start()
     adapter = TelegramMessenger(
-        services, services.profiles["telegram"], token=TOKEN, base_url=server.base_url,
+        services, profile or services.profiles["telegram"], token=TOKEN, base_url=server.base_url,
         poll_timeout=1, admins=services.config.telegram.admins,
     )
     worker = DeliveryWorker({"telegram": Channel(adapter.profile, adapter.sender)}, services.db, config)

@@ -9,7 +9,8 @@ import asyncio
 import time
 from collections import Counter
 
-from bot.config import DeliveryConfig
+from bot.config import DeliveryConfig, RateLimits
+from bot.messengers.telegram.profile import telegram_profile
 from storage import chats, outbox
 from storage.outbox import NewMessage
 from tests.fakes.telegram import TELEGRAM_LIMITS
@@ -18,6 +19,7 @@ from tests.telegram_harness import harness
 USERS = 200
 COMMANDS = ("/trogiup", "/dangky", "/tinh Huế", "/lich")  # 800 in all
 OUTAGE_SECONDS = 180
+TELEGRAM = telegram_profile(RateLimits())  # Telegram's own limits: 30/s, 1/s a chat, 20/min a group
 PATIENT = DeliveryConfig(poll_interval_seconds=0.1, backoff_base_seconds=1, backoff_max_seconds=4)
 
 
@@ -26,7 +28,7 @@ def answered(server, chat_ids) -> Counter:
 
 
 async def test_a_flood_of_commands_under_telegrams_limits_is_answered_once_each(services):
-    async with harness(services, PATIENT) as tg:
+    async with harness(services, PATIENT, TELEGRAM) as tg:
         tg.server.enforce_rate_limits(TELEGRAM_LIMITS)  # 30/s overall, ~1/s per chat
         users = [2_000_000 + n for n in range(USERS)]
         for n, user in enumerate(users):  # pushed as fast as the fake takes them
@@ -43,7 +45,7 @@ async def test_a_flood_of_commands_under_telegrams_limits_is_answered_once_each(
 
 
 async def test_a_three_minute_outage_loses_no_reply_and_no_push(services):
-    async with harness(services, PATIENT) as tg:
+    async with harness(services, PATIENT, TELEGRAM) as tg:
         before = [3_000_000 + n for n in range(50)]  # fetched just before: replies fail, then retry
         during = [3_100_000 + n for n in range(50)]  # sent while nothing answers at all
         queued = [3_200_000 + n for n in range(89)]  # pushes already in the outbox
