@@ -20,6 +20,7 @@ from handlers.questions import CANCEL
 from handlers.start import greeting
 from handlers.types import Incoming, Reply, Services
 from storage import chats
+from storage.db import DiskFull, StorageBusy
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,11 @@ async def dispatch(services: Services, incoming: Incoming) -> list[Reply]:
     state: dict = {"lang": messages.normalize_lang(incoming.user_lang), "command": None}
     try:
         return await _dispatch(services, incoming, state)
+    except (StorageBusy, DiskFull) as problem:  # the operator's alert names it; the user waits
+        log.warning("command not done: messenger=%s chat=%s command=%s: %s",
+                    incoming.messenger, incoming.chat_id, state["command"], problem)
+        key = "common.busy" if isinstance(problem, StorageBusy) else "common.disk_full"
+        return [Reply(messages.t(state["lang"], key), lang=state["lang"])]
     except Exception:
         log.exception(
             "handler failed: messenger=%s chat=%s kind=%s command=%s button=%s",

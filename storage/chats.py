@@ -62,8 +62,14 @@ async def ensure_chat(
     now: float,
 ) -> ChatRow:
     """Create the chat, or reactivate and refresh it; a private chat's language follows the
-    user's messenger language until /ngonngu sets it explicitly."""
+    user's messenger language until /ngonngu sets it explicitly.
+
+    A known, active chat with nothing new is only read: a reading command still works while
+    the database cannot be written (full disk, another process's lock)."""
     lang = normalize_lang(user_lang) if user_lang else None
+    known = await get_chat(db, messenger, chat_id)
+    if known is not None and not _needs_refresh(known, kind, title, lang):
+        return known
     async with db.transaction() as conn:
         await conn.execute(
             """INSERT INTO chats (messenger, chat_id, kind, title, lang, created_at, updated_at)
@@ -83,6 +89,16 @@ async def ensure_chat(
             (messenger, str(chat_id)),
         )
         return _chat(await cursor.fetchone())
+
+
+def _needs_refresh(chat: ChatRow, kind: str, title: str, lang: str | None) -> bool:
+    follows_user = not chat.lang_explicit and kind == "private" and lang is not None
+    return (
+        not chat.active
+        or chat.kind != kind
+        or bool(title) and chat.title != title
+        or follows_user and chat.lang != lang
+    )
 
 
 async def get_chat(db: Database, messenger: str, chat_id: str) -> ChatRow | None:

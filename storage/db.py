@@ -36,7 +36,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # How long a write waits for another process's write lock before it is StorageBusy: long enough
 # for any write of the bot's own, short enough for a chat command to answer "busy" in time.
 BUSY_TIMEOUT_MS = 2000
-DISK_FULL_LOG_SECONDS = 60.0  # while the disk is full, one log line per this many seconds
+TROUBLE_LOG_SECONDS = 60.0  # while the disk is full or the lock held, one log line per this many seconds
 
 
 class StorageError(Exception):
@@ -101,7 +101,7 @@ class Database:
         self._reader: aiosqlite.Connection | None = None  # None: reads share the writer
         self._lock = asyncio.Lock()
         self._checkpointer: Checkpointer | None = None
-        self._full_logged_at: float | None = None  # monotonic time of the last disk-full line
+        self._trouble_logged: dict[type, float] = {}  # StorageError kind → monotonic time of its last line
 
     @classmethod
     async def open(cls, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
@@ -196,23 +196,27 @@ class Database:
                 if isinstance(exc, sqlite3.Error) and (error := self._as_storage_error(exc)):
                     raise error from exc
                 raise
-        if self._full_logged_at is not None:
-            self._full_logged_at = None
+        if self._trouble_logged:
+            self._trouble_logged.clear()
             log.warning("storage: %s can be written again", self.path)
 
     def _as_storage_error(self, exc: sqlite3.Error) -> StorageError | None:
         """The StorageError an SQLite error stands for, if it stands for one."""
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code of an extended one
         if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            return StorageBusy(f"the database is busy (another process holds it): {exc}")
-        if code == sqlite3.SQLITE_FULL:
-            now = time.monotonic()
-            if self._full_logged_at is None or now - self._full_logged_at >= DISK_FULL_LOG_SECONDS:
-                self._full_logged_at = now
-                log.error("storage: the disk holding %s is full (%s); nothing can be stored"
-                          " until there is room", self.path, exc)
-            return DiskFull(f"the disk holding the database is full: {exc}")
-        return None
+            error: StorageError = StorageBusy(f"the database is busy (another process holds it): {exc}")
+            line = "storage: another process holds %s's write lock (%s); writes wait for it"
+        elif code == sqlite3.SQLITE_FULL:
+            error = DiskFull(f"the disk holding the database is full: {exc}")
+            line = "storage: the disk holding %s is full (%s); nothing can be stored until there is room"
+        else:
+            return None
+        now = time.monotonic()
+        last = self._trouble_logged.get(type(error))
+        if last is None or now - last >= TROUBLE_LOG_SECONDS:  # one line a minute while it lasts
+            self._trouble_logged[type(error)] = now
+            log.error(line, self.path, exc)
+        return error
 
     async def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> int:
         """Run one write statement in its own transaction; return rows changed."""

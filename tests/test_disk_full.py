@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import sqlite3
 import time
 
 import pytest
@@ -22,24 +21,9 @@ from storage import items as item_store
 from storage.db import Database, DiskFull
 from tests.conftest import Clock
 from tests.samples import archive_rss
+from tests.storage_trouble import fill_disk
 
 ENTRIES = 40  # 360 items: far more than the free room of any page
-
-
-def _fill(path, pages: int) -> None:
-    """Fill the feeds table's last page until not a byte more fits, without growing the file."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute(f"PRAGMA max_page_count = {pages}")
-    size, n = 4096, 0
-    while size:
-        try:
-            conn.execute("INSERT INTO feeds (url, title, enabled, origin, created_at)"
-                         " VALUES (?, ?, 0, 'admin', 0)", (f"filler:{n}", "x" * size))
-            n += 1
-        except sqlite3.OperationalError as exc:
-            assert "full" in str(exc)
-            size //= 2
-    conn.close()
 
 
 async def _until(condition, timeout: float = 30.0) -> None:
@@ -58,7 +42,7 @@ async def test_a_full_disk(tmp_path, feed_server, caplog):
     feed_server.serve("/rss", archive_rss(ENTRIES))
     await feed_store.upsert_feed(db, feed_server.url("/rss"))
     pages = await db.scalar("PRAGMA page_count")
-    _fill(path, pages)
+    fill_disk(path, pages)
     await db.conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
     stop = asyncio.Event()
 

@@ -5,44 +5,13 @@ StorageBusy soon or done once the lock is let go."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
 
 from storage import feeds as feed_store
 from storage.db import Database, StorageBusy
-
-_HOLDER = textwrap.dedent(
-    """
-    import select, sqlite3, sys
-    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("UPDATE feeds SET title = 'held' WHERE id = 1")
-    print("held", flush=True)
-    select.select([sys.stdin], [], [], 30)  # the test lets go, or 30 s pass
-    conn.execute("COMMIT")
-    """
-)
-
-
-class LockHolder:
-    """Another process holding the write lock until ``release`` (at most 30 s)."""
-
-    def __init__(self, path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _HOLDER, str(path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-        assert self.proc.stdout.readline().strip() == "held"
-
-    def release(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.write("go\n")
-            self.proc.stdin.flush()
-        self.proc.wait(timeout=30)
+from tests.storage_trouble import LockHolder
 
 
 @pytest.fixture

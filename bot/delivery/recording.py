@@ -23,12 +23,14 @@ class SentRecorder:
         self.clock = clock
         self.recorded = 0
         self._sent: list[tuple[int, str]] = []  # (row id, message id), accepted, not recorded
+        self._writing = 0  # rows taken out of _sent whose write has not finished
         self._ready = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task | None = None
 
     def __bool__(self) -> bool:
-        return bool(self._sent)
+        """True while anything accepted is not yet recorded (a write under way included)."""
+        return bool(self._sent) or self._writing > 0
 
     def start(self) -> None:
         self._closing = False
@@ -62,9 +64,12 @@ class SentRecorder:
         if not self._sent:
             return
         batch, self._sent = self._sent, []
+        self._writing += len(batch)
         try:
             await outbox.mark_sent(self.db, batch, now=self.clock())
         except BaseException:
             self._sent = batch + self._sent
             raise
+        finally:
+            self._writing -= len(batch)
         self.recorded += len(batch)

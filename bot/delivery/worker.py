@@ -31,7 +31,7 @@ from bot.delivery.chat_changes import chat_gone, chat_moved
 from bot.delivery.recording import SentRecorder
 from bot.delivery.senders import ChatGone, ChatMoved, RateLimited, Rejected, failure_reason
 from storage import outbox
-from storage.db import Database
+from storage.db import Database, StorageError
 from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,8 @@ class DeliveryWorker:
                 try:
                     await self._refill()
                     delay = self._dispatch()
+                except StorageError:  # a full disk or a held lock: storage's own line says so
+                    delay = 5.0
                 except Exception:  # noqa: BLE001 - the worker must outlive a database hiccup
                     log.exception("delivery: dispatch failed; retrying shortly")
                     delay = 1.0

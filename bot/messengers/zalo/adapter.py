@@ -37,6 +37,7 @@ from handlers import router
 from handlers.parsing import parse_command
 from handlers.types import Incoming, Reply, Services
 from storage import chats, seen_updates
+from storage.db import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -198,14 +199,24 @@ class ZaloMessenger(Messenger):
         if event.from_bot or (self.bot_id is not None and event.user_id == self.bot_id):
             return  # the bot's own message echoed back: answering it would loop
         async with self._order.turn(event.chat_id):
-            now = self.services.clock()
-            await self._prune_seen(now)
-            if event.message_id is not None:
-                key = f"{event.chat_id}:{event.message_id}"
-                if not await seen_updates.first_sighting(self.services.db, self.name, key, now):
-                    log.info("zalo: message %s seen before; not run again", event.message_id)
-                    return
+            if not await self._first_sighting(event):
+                log.info("zalo: message %s seen before; not run again", event.message_id)
+                return
             await self._answer(event)
+
+    async def _first_sighting(self, event: ZaloEvent) -> bool:
+        """Whether this message is new; one the database cannot note down is answered anyway
+        (a rare second answer beats none while the disk is full or the database is busy)."""
+        if event.message_id is None:
+            return True
+        now = self.services.clock()
+        try:
+            await self._prune_seen(now)
+            key = f"{event.chat_id}:{event.message_id}"
+            return await seen_updates.first_sighting(self.services.db, self.name, key, now)
+        except StorageError as problem:
+            log.warning("zalo: message %s not noted as seen (%s); answering it", event.message_id, problem)
+            return True
 
     async def _answer(self, event: ZaloEvent) -> None:
         if not event.is_text:
