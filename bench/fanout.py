@@ -142,7 +142,7 @@ async def fanout(n_chats: int, db_path: Path, digests: int, rounds: int, seed: i
     entries = week_of_digests(rng, digests, rounds)
     batches = []
     for entry in entries:
-        items, _ = tag_entries([entry], feed_key="bench", gazetteer=gazetteer, topics=topics)
+        items, _ = tag_entries([entry], gazetteer=gazetteer, topics=topics)
         batches.append(items)
     current = {u.slug: gazetteer.current_of(u.slug).slug for u in gazetteer.units}
     for items in batches:

@@ -86,7 +86,7 @@ async def pipeline(data: bytes, db_path: Path, tagger: TaggingPool) -> tuple[int
     tagged_at = [t1]
 
     async def batches():
-        async for rows, _periods in tagger.row_batches(entries, feed_key="bench"):
+        async for rows, _periods in tagger.row_batches(entries):
             tagged_at.append(time.perf_counter())
             yield rows
 

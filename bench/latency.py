@@ -158,15 +158,17 @@ base_url = "{base_url}"
 admins = [42]
 poll_timeout = 1
 
+[telegram.limits]
+global_per_second = 1000000
+private_per_second = 1000000
+private_burst = 1000000
+group_per_minute = 1000000
+
 [schedule]
 timezone = "Asia/Ho_Chi_Minh"
 weekly = "mon 08:00"
 
 [delivery]
-global_per_second = 1000000
-private_per_second = 1000000
-private_burst = 1000000
-group_per_minute = 1000000
 poll_interval_seconds = 0.5
 
 [logging]
@@ -193,10 +195,11 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 def queued_when_done(db_path: Path) -> int:
-    """Outbox rows of instant pushes once every stored item is matched (0 while it is not)."""
+    """Outbox rows of instant pushes once every stored item's fan-out is done (0 until then)."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
-        stored, unmatched = conn.execute("SELECT COUNT(*), SUM(matched = 0) FROM items").fetchone()
+        # matched: 0 not yet, 2 while its fan-out is under way, 1 done
+        stored, unmatched = conn.execute("SELECT COUNT(*), SUM(matched != 1) FROM items").fetchone()
         if not stored or unmatched:
             return 0
         return conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'items'").fetchone()[0]
@@ -217,7 +220,10 @@ def one_run(base_db: Path, folder: Path, digest: FeedEntry) -> dict:
             bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
                                    stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder)
         try:
-            wait_for(lambda: feed.polls >= 2, 120, "the bot's first polls")  # started, caught up
+            # started and caught up (or gone: then its log says why)
+            wait_for(lambda: feed.polls >= 2 or bot.poll() is not None, 120, "the bot's first polls")
+            if bot.poll() is not None:
+                raise SystemExit(f"`diemtin run` exited:\n{(folder / 'run.log').read_text()[-2000:]}")
             time.sleep(2.0)  # the start's weekly catch-up runs off the poller's path
             sent_before = fake.stats()["sent"]
             feed.arm()
@@ -343,7 +349,7 @@ async def matching_memory(db_path: Path, digest: FeedEntry) -> list[str]:
     rebuilt from every subscription (as instant.py does for each batch today), and kept in a
     RecipientCache (read once, then refreshed)."""
     gazetteer, topics = default_gazetteer(), default_topics()
-    items, _ = tag_entries([digest], feed_key="bench", gazetteer=gazetteer, topics=topics)
+    items, _ = tag_entries([digest], gazetteer=gazetteer, topics=topics)
     db = await Database.open(db_path)
     now = time.time()
 

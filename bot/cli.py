@@ -49,7 +49,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return _fail(f"cannot read {args.file}: {reason}")
     gazetteer, topics = default_gazetteer(), default_topics()
-    items, _periods = tag_entries(entries, feed_key=str(args.file), gazetteer=gazetteer, topics=topics)
+    items, _periods = tag_entries(entries, gazetteer=gazetteer, topics=topics)
     if args.json:
         payload = [item_to_json(item, gazetteer) for item in items]
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)

@@ -44,7 +44,7 @@ def topics():
 
 
 def run(entry, gaz, topics, **kw):
-    return classify_entry(entry, feed_key=kw.pop("feed_key", "mic"), gazetteer=gaz,
+    return classify_entry(entry, gazetteer=gaz,
                           topics=topics, **kw)
 
 
@@ -87,8 +87,6 @@ def test_republished_digest_keeps_its_ids(gaz, topics):
     )
     _, second = run(again, gaz, topics)
     assert [i.item_id for i in first] == [i.item_id for i in second]
-    _, other_feed = run(sample_entry(), gaz, topics, feed_key="other")  # moved, or a mirror
-    assert [i.item_id for i in first] == [i.item_id for i in other_feed]
 
 
 def test_item_id():
@@ -109,7 +107,7 @@ def raw(body: str, title: str | None = None) -> RawItem:
 def test_lead_before_colon_wins(gaz, topics):
     item = classify(
         raw("Lâm Đồng: Hợp tác với Bưu điện TP Đà Nẵng về chuyển đổi số. Sơn La cũng tham gia."),
-        feed_key="f", gazetteer=gaz, topics=topics,
+        gazetteer=gaz, topics=topics,
     )
     assert item.primary == ("lam-dong",)
     assert item.mentioned == ("da-nang", "son-la")
@@ -118,7 +116,7 @@ def test_lead_before_colon_wins(gaz, topics):
 def test_heading_without_province_falls_back_to_first_sentence(gaz, topics):
     item = classify(
         raw("Chuyển đổi số: Quảng Trị và Lạng Sơn dẫn đầu khu vực. Hà Nội theo sau."),
-        feed_key="f", gazetteer=gaz, topics=topics,
+        gazetteer=gaz, topics=topics,
     )
     assert item.primary == ("quang-tri", "lang-son")
     assert item.mentioned == ("ha-noi",)
@@ -126,7 +124,7 @@ def test_heading_without_province_falls_back_to_first_sentence(gaz, topics):
 
 def test_lead_is_the_whole_first_sentence_not_the_cut_title(gaz, topics):
     body = "Hội Nông dân " + "và các tổ chức đoàn thể " * 6 + "ở Lâm Đồng ký kết. Tiếp theo."
-    item = classify(raw(body), feed_key="f", gazetteer=gaz, topics=topics)
+    item = classify(raw(body), gazetteer=gaz, topics=topics)
     assert "Lâm Đồng" not in item.title  # cut at 120 characters
     assert item.primary == ("lam-dong",)
 
@@ -136,12 +134,12 @@ def test_default_province_for_provincial_portals(gaz, topics):
         title="Tỉnh tổ chức hội nghị chuyển đổi số",
         body="Sáng nay, UBND tỉnh tổ chức hội nghị về chuyển đổi số. Đại diện Bộ TT&TT dự.",
     )
-    item = classify(article, feed_key="f", gazetteer=gaz, topics=topics,
+    item = classify(article, gazetteer=gaz, topics=topics,
                     default_province="lam-dong")
     assert item.primary == ("lam-dong",) and item.current_units == ("lam-dong",)
-    assert classify(article, feed_key="f", gazetteer=gaz, topics=topics).primary == ()
+    assert classify(article, gazetteer=gaz, topics=topics).primary == ()
     named = dataclasses.replace(article, title="Sóc Trăng tổ chức hội nghị chuyển đổi số")
-    item = classify(named, feed_key="f", gazetteer=gaz, topics=topics,
+    item = classify(named, gazetteer=gaz, topics=topics,
                     default_province="lam-dong")
     assert item.primary == ("soc-trang",) and item.current_units == ("can-tho",)
 

@@ -114,7 +114,7 @@ async def test_a_lam_dong_subscriber_gets_the_lam_dong_item_and_nothing_else(ser
     can_tho = await add_chat(services, 1002, "can-tho")
     await add_chat(services, 1003)  # subscribed to nothing
     entries = entries_from_bytes(SAMPLE_TXT.read_bytes(), "diem-tin.txt")
-    items, _ = tag_entries(entries, feed_key="sample", gazetteer=services.gazetteer, topics=services.topics)
+    items, _ = tag_entries(entries, gazetteer=services.gazetteer, topics=services.topics)
     from bot.vietnamese.textnorm import fold
     from storage.items import insert_items
 

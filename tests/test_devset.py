@@ -60,7 +60,7 @@ def evaluate(gazetteer: Gazetteer, topics: Topics) -> Figures:
             guid=f"dev-{n}", title=post["title"], content=post["content"],
             link=f"https://example.org/{n}", published=datetime(2024, 5, 10, tzinfo=UTC),
         )
-        _period, got = classify_entry(entry, feed_key="devset", gazetteer=gazetteer,
+        _period, got = classify_entry(entry, gazetteer=gazetteer,
                                       topics=topics, default_province=post.get("province"))
         expected = post["items"]
         figures.posts += 1

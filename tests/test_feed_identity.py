@@ -118,7 +118,7 @@ def _version_2_database(path, feed_urls: list[str]) -> None:
     """A database as the bot before migration 0003 left it: each feed polled once, its items
     under ids that also hashed the feed's URL (any other string, here), all matched."""
     entries, _title, _warning = parse_feed_bytes(sample_rss())
-    items, _periods = tag_entries(entries, feed_key="", gazetteer=default_gazetteer(),
+    items, _periods = tag_entries(entries, gazetteer=default_gazetteer(),
                                   topics=default_topics())
     with sqlite3.connect(path) as conn:
         for version, _name, sql in migration_files():

@@ -24,7 +24,7 @@ def test_a_tp_vung_tau_bullet_is_ba_ria_vung_tau_now_ho_chi_minh_city():
                 "<li>Sóc Trăng: Bưu điện tỉnh mở thêm 5 bưu cục.</li></ul>",
         published=datetime(2022, 5, 20, tzinfo=UTC),
     )
-    _period, items = classify_entry(entry, feed_key="t", gazetteer=default_gazetteer(),
+    _period, items = classify_entry(entry, gazetteer=default_gazetteer(),
                                     topics=default_topics())
     assert [(i.primary, i.current_units) for i in items] == [
         (("ba-ria-vung-tau",), ("ho-chi-minh",)), (("soc-trang",), ("can-tho",)),

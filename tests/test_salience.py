@@ -13,7 +13,7 @@ G = default_gazetteer()
 
 
 def about(body: str, title: str = "", province: str | None = None) -> tuple[tuple, tuple]:
-    item = classify(RawItem(title=title or body, body=body), feed_key="t", gazetteer=G,
+    item = classify(RawItem(title=title or body, body=body), gazetteer=G,
                     topics=default_topics(), default_province=province)
     return item.primary, item.mentioned
 

@@ -48,8 +48,8 @@ async def pool():
 
 
 async def test_workers_tag_exactly_as_the_bots_own_process(pool, archive):
-    expected = tag_entries(archive, feed_key="k", gazetteer=default_gazetteer(), topics=default_topics())
-    items, periods = await pool.tag(archive, feed_key="k")
+    expected = tag_entries(archive, gazetteer=default_gazetteer(), topics=default_topics())
+    items, periods = await pool.tag(archive)
     assert pool.worker_cpu_seconds > 0  # the workers did it
     assert (items, periods) == expected
     assert len(items) == 9 * ENTRIES and len({i.item_id for i in items}) == len(items)
@@ -57,7 +57,7 @@ async def test_workers_tag_exactly_as_the_bots_own_process(pool, archive):
 
 
 async def test_a_small_batch_stays_in_process(pool, archive):
-    items, _ = await pool.tag(archive[:3], feed_key="k")
+    items, _ = await pool.tag(archive[:3])
     assert len(items) == 27 and pool.worker_cpu_seconds == 0
 
 
@@ -65,11 +65,11 @@ async def test_the_configured_taxonomy_reaches_the_workers(archive):
     topics = Topics.load(overrides={"nong-nghiep-so": {"vi": "Nông nghiệp số", "phrases": {"nông dân": 5}}})
     tagger = TaggingPool(default_gazetteer(), topics, workers=2)
     try:
-        items, _ = await tagger.tag(archive, feed_key="k")
+        items, _ = await tagger.tag(archive)
     finally:
         await tagger.close()
     assert tagger.worker_cpu_seconds > 0
-    assert (items, _) == tag_entries(archive, feed_key="k", gazetteer=default_gazetteer(), topics=topics)
+    assert (items, _) == tag_entries(archive, gazetteer=default_gazetteer(), topics=topics)
     assert any("nong-nghiep-so" in i.topics for i in items)
 
 
@@ -82,12 +82,12 @@ async def test_a_killed_worker_loses_nothing(pool, archive, caplog):
             os.kill(process.pid, signal.SIGKILL)
         process.join(5)
     with caplog.at_level(logging.WARNING, logger="bot.intake.tagging"):
-        items, _ = await pool.tag(archive, feed_key="k")
+        items, _ = await pool.tag(archive)
     assert "tagging worker died" in caplog.text
     assert len(items) == 9 * ENTRIES
     # The next large batch gets a new pool.
     before = pool.worker_cpu_seconds
-    again, _ = await pool.tag(archive, feed_key="other")
+    again, _ = await pool.tag(archive)
     assert len(again) == 9 * ENTRIES and pool.worker_cpu_seconds > before
 
 
@@ -113,7 +113,7 @@ async def test_a_large_feed_polled_over_http_is_stored_whole(tmp_path, feed_serv
 async def test_an_item_again_in_a_later_part_is_stored_once(tmp_path, archive):
     """The rows the workers hand back are written as ``tag`` gives the items: the digest repeated
     under a new guid, in another part, adds nothing, nor provinces or topics to the first."""
-    expected, _ = tag_entries(archive, feed_key="k", gazetteer=default_gazetteer(), topics=default_topics())
+    expected, _ = tag_entries(archive, gazetteer=default_gazetteer(), topics=default_topics())
     db = await Database.open(tmp_path / "d.sqlite3")
     ingestor = Ingestor(db, gazetteer=default_gazetteer(), topics=default_topics(),
                         polling=PollingConfig(tagging_workers=2))

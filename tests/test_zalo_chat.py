@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 from storage import chats
+from storage import feeds as feed_store
 from tests.fakes.zalo import STICKER
+from tests.storage_trouble import LockHolder
 from tests.zalo_harness import ZALO_ADMIN
 
 
@@ -91,6 +93,20 @@ async def test_an_update_seen_twice_runs_once_even_after_a_restart(zalo):
     await zalo.restart()
     assert await user.say("tinh ha noi", message_id="dup-1") == []
     assert len(await user.say("dangky", message_id="dup-2")) == 1
+
+
+async def test_a_message_is_answered_while_another_process_holds_the_database(zalo, caplog):
+    user = zalo.chat("u501")
+    assert "Hà Nội" in await user.text("tinh ha noi", message_id="m-1")
+    await feed_store.upsert_feed(zalo.services.db, "https://a.example/rss")  # the holder renames it
+    holder = LockHolder(zalo.services.db.path)
+    try:  # the message cannot be noted as seen: it is answered anyway, the change is "busy"
+        assert "Hà Nội" in await user.text("dangky", message_id="m-2")
+        assert "đang bận" in await user.text("tinh da nang", message_id="m-3")
+    finally:
+        holder.release()
+    assert "not noted as seen" in caplog.text and "Traceback" not in caplog.text
+    assert await user.subscriptions() == {("province", "ha-noi")}
 
 
 async def test_group_chats_take_slash_commands_and_numbers(zalo):

@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 FANOUT_CHUNK = 1000  # chats per transaction, unless the config says otherwise
+FIRST_CHUNK = 100  # chats in the first transaction; each next one twice as many, up to the chunk
+YIELD_EVERY = 50  # chats rendered between turns of the event loop: sending keeps its pace
 RENDERED_KEPT = 4096  # rendered pushes kept for chats with the same items: memory stays bounded
 BATCH_ITEMS = 2000  # unmatched items taken per fan-out
 
@@ -77,26 +79,22 @@ async def fan_out(
 ) -> int:
     """Queue the pushes of these items for every chat after ``after_chat`` (a resumed fan-out),
     and mark the items matched with the last chunk; returns how many messages were queued."""
-    per_chat: dict[int, list[TaggedItem]] = {}
-    for item in items:
-        keys = item_keys(item) if recipients.has_keywords else None
-        for chat in recipients.recipients(item, keys):
-            if chat > after_chat:
-                per_chat.setdefault(chat, []).append(item)
+    wanted_by = [recipients.recipients(i, item_keys(i) if recipients.has_keywords else None) for i in items]
+    order = sorted(chat for chat in set().union(*wanted_by) if chat > after_chat)
     seqs = [i.seq for i in items if i.seq is not None]
-    order = sorted(per_chat)
     pushes = _Pushes(gazetteer, profiles)
     langs, messengers = recipients.langs, recipients.messengers
     queued = 0
-    for start in range(0, max(len(order), 1), chunk):
-        part = order[start : start + chunk]
+    for start, end in _chunks(len(order), chunk):
+        part = order[start:end]
         messages = []
-        for chat in part:
-            chat_items = per_chat[chat]
+        for n, (chat, chat_items) in enumerate(_items_of(part, items, wanted_by).items(), 1):
             payloads = pushes.payloads(messengers.get(chat, "telegram"), langs.get(chat, "vi"), chat_items)
             ids = [i.item_id for i in chat_items]
-            messages += [NewMessage(chat, "items", outbox.items_key(chat, ids, n), p) for n, p in enumerate(payloads)]
-        last = start + chunk >= len(order)
+            messages += [NewMessage(chat, "items", outbox.items_key(chat, ids, k), p) for k, p in enumerate(payloads)]
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # sends and commands go on while a chunk is built
+        last = end >= len(order)
         async with db.transaction() as conn:
             queued += await outbox.enqueue_in(conn, messages, now=now) if messages else 0
             if last:
@@ -107,11 +105,31 @@ async def fan_out(
                 await fanouts.advance(conn, fanout_id, part[-1])
         if on_chunk is not None and messages:
             on_chunk()
-        if not last:
-            await asyncio.sleep(0)  # commands and sends go on between chunks
     log.info("delivery: %s → %s for %s", counted(len(items), "new item"),
-             counted(queued, "message"), counted(len(per_chat), "chat"))
+             counted(queued, "message"), counted(len(order), "chat"))
     return queued
+
+
+def _chunks(total: int, chunk: int) -> list[tuple[int, int]]:
+    """(start, end) of each chunk: the first ones small, doubling up to ``chunk``, so the first
+    pushes are queued (and leave) before most of the fan-out is built; at least one, empty."""
+    bounds, start, size = [], 0, min(FIRST_CHUNK, chunk)
+    while True:
+        bounds.append((start, min(start + size, total)))
+        start, size = start + size, min(size * 2, chunk)
+        if start >= total:
+            return bounds
+
+
+def _items_of(part: Sequence[int], items: Sequence[TaggedItem], wanted_by: Sequence[set[int]]) -> dict[int, list[TaggedItem]]:
+    """Each chat of this chunk with its items, in feed order; grouped chunk by chunk, so the
+    first chunk is ready without grouping every chat of the fan-out first."""
+    members = set(part)
+    per_chat: dict[int, list[TaggedItem]] = {chat: [] for chat in part}
+    for item, chats in zip(items, wanted_by, strict=True):
+        for chat in chats & members:
+            per_chat[chat].append(item)
+    return per_chat
 
 
 async def match_new_items(

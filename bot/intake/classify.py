@@ -71,7 +71,6 @@ class _Views:
 def classify(
     raw: RawItem,
     *,
-    feed_key: str,
     gazetteer: Gazetteer,
     topics: Topics,
     default_province: str | None = None,
@@ -108,7 +107,6 @@ def classify(
 def classify_entry(
     entry: FeedEntry,
     *,
-    feed_key: str,
     gazetteer: Gazetteer,
     topics: Topics,
     default_province: str | None = None,
@@ -120,7 +118,6 @@ def classify_entry(
     for raw in digest.items:
         tagged = classify(
             raw,
-            feed_key=feed_key,
             gazetteer=gazetteer,
             topics=topics,
             default_province=default_province,

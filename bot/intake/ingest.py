@@ -154,7 +154,7 @@ class Ingestor:
             # CPU work, off the event loop (bot/intake/tagging.py); the workers hand back each
             # part as the rows storage writes.
             async for rows, periods in self.tagger.row_batches(
-                entries, feed_key=source, default_province=default_province
+                entries, default_province=default_province
             ):
                 found.update(rows.ids)
                 report.periods += periods

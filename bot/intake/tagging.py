@@ -68,7 +68,6 @@ Chunk = list[FeedEntry] | bytes  # bytes: the list, pickled
 def tag_entries(
     entries: Sequence[FeedEntry],
     *,
-    feed_key: str,
     gazetteer: Gazetteer,
     topics: Topics,
     default_province: str | None = None,
@@ -79,7 +78,7 @@ def tag_entries(
     periods: list[Period] = []
     for entry in entries:
         period, tagged = classify_entry(
-            entry, feed_key=feed_key, gazetteer=gazetteer, topics=topics,
+            entry, gazetteer=gazetteer, topics=topics,
             default_province=default_province,
         )
         new_items, new_periods = once.new(tagged, [period] if period else [])
@@ -142,35 +141,35 @@ class TaggingPool:
         self._lifeline: Connection | None = None  # the workers' end of it reads EOF when we die
 
     async def tag(
-        self, entries: Sequence[FeedEntry], *, feed_key: str, default_province: str | None = None
+        self, entries: Sequence[FeedEntry], *, default_province: str | None = None
     ) -> Tagged:
         """``tag_entries`` of the batch, off the event loop."""
         items: list[TaggedItem] = []
         periods: list[Period] = []
         async for new_items, new_periods in self.tag_batches(
-            entries, feed_key=feed_key, default_province=default_province
+            entries, default_province=default_province
         ):
             items += new_items
             periods += new_periods
         return items, periods
 
     async def tag_batches(
-        self, entries: Sequence[FeedEntry], *, feed_key: str, default_province: str | None = None
+        self, entries: Sequence[FeedEntry], *, default_province: str | None = None
     ) -> AsyncIterator[Tagged]:
         """``tag`` in parts, in feed order, each as soon as it is ready. Together the parts are
         exactly ``tag``'s."""
         once = _Once()
-        async for items, periods in self._parts(entries, _Job(feed_key, default_province, False)):
+        async for items, periods in self._parts(entries, _Job(default_province, False)):
             yield once.new(items, periods)
 
     async def row_batches(
-        self, entries: Sequence[FeedEntry], *, feed_key: str, default_province: str | None = None
+        self, entries: Sequence[FeedEntry], *, default_province: str | None = None
     ) -> AsyncIterator[tuple[ItemRows, list[Period]]]:
         """``tag_batches`` as the rows storage writes (``storage.items.item_rows``), built where
         the items were tagged: the caller holds a string per part, not an object per item. An
         item repeated in a later part is left to ``insert_item_batches`` to skip."""
         once = _Once()
-        async for rows, periods in self._parts(entries, _Job(feed_key, default_province, True)):
+        async for rows, periods in self._parts(entries, _Job(default_province, True)):
             yield rows, once.new((), periods)[1]
 
     async def _parts(self, entries: Sequence[FeedEntry], job: _Job) -> AsyncIterator[tuple]:
@@ -303,14 +302,13 @@ def _new_pool(
 class _Job:
     """What to do with each chunk of a batch, in a worker or here."""
 
-    feed_key: str
     default_province: str | None
     as_rows: bool  # storage's rows (ItemRows) rather than the tagged items
 
     def run(self, chunk: Chunk, gazetteer: Gazetteer, topics: Topics) -> tuple:
         """(tagged items or their rows, periods) of the chunk."""
         items, periods = tag_entries(
-            _unpacked(chunk), feed_key=self.feed_key, gazetteer=gazetteer, topics=topics,
+            _unpacked(chunk), gazetteer=gazetteer, topics=topics,
             default_province=self.default_province,
         )
         if not self.as_rows:
