@@ -223,9 +223,12 @@ def serve_fake() -> None:
 
 
 class FakeProcess:
-    def __init__(self) -> None:
+    """The fake Bot API served by ``script --serve-fake`` in a process of its own (JSON lines
+    on stdin/stdout: its address first, then an answer to each ``call``)."""
+
+    def __init__(self, script: str = __file__) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve-fake"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, script, "--serve-fake"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             text=True, cwd=ROOT,
         )
         self.base_url = json.loads(self.proc.stdout.readline())["base_url"]

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fanout import ORIGINALS, SAMPLE, populate_chats  # noqa: E402
+from fanout import ORIGINALS, SAMPLE, FakeProcess, populate_chats  # noqa: E402
 
 from bot import eventloop  # noqa: E402
 from bot.config import Config, parse_config  # noqa: E402
@@ -52,7 +52,7 @@ from bot.intake.tagging import tag_entries  # noqa: E402
 from bot.messengers.registry import profiles  # noqa: E402
 from bot.vietnamese.gazetteer import default_gazetteer  # noqa: E402
 from bot.vietnamese.topics import default_topics  # noqa: E402
-from storage import chats as chat_store  # noqa: E402
+from storage import subscriptions as subscription_store  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.subscribers import instant_subscriptions  # noqa: E402
 from tests.feedserver import FeedServer, Response  # noqa: E402
@@ -85,26 +85,6 @@ def serve_fake() -> None:
             break
         print(json.dumps({"sent": len(stamps), "first": stamps[:1], "thousandth": stamps[999:1000]}), flush=True)
     server.stop()
-
-
-class FakeProcess:
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve-fake"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, cwd=ROOT,
-        )
-        self.base_url = json.loads(self.proc.stdout.readline())["base_url"]
-
-    def stats(self) -> dict:
-        self.proc.stdin.write('{"op": "stats"}\n')
-        self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.proc.stdin.write('{"op": "quit"}\n')
-            self.proc.stdin.flush()
-        self.proc.wait(10)
 
 
 # ----------------------------------------------------------------------------- the feed
@@ -211,7 +191,7 @@ def one_run(base_db: Path, folder: Path, digest: FeedEntry) -> dict:
     folder.mkdir()
     shutil.copyfile(base_db, folder / "diemtin.sqlite3")
     feed = DigestFeed(digest)
-    fake = FakeProcess()
+    fake = FakeProcess(__file__)
     with FeedServer() as server, contextlib.closing(fake):
         server.route("/rss", feed)
         config = write_config(folder, server.url("/rss"), fake.base_url)
@@ -371,7 +351,7 @@ async def matching_memory(db_path: Path, digest: FeedEntry) -> list[str]:
             t0 = time.perf_counter()
             await cache.refresh(db, now=now)
             same.append((time.perf_counter() - t0) * 1000)
-            await chat_store.add_subscriptions(db, 1, "keyword", [make_keyword(f"bench {n}")], now)
+            await subscription_store.add_subscriptions(db, 1, "keyword", [make_keyword(f"bench {n}")], now)
             t0 = time.perf_counter()
             await cache.refresh(db, now=now)
             one.append((time.perf_counter() - t0) * 1000)
