@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot import eventloop
 from bot.config import Config
 from bot.plural import counted
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ConfigLoader = Callable[[str | None], Config]
@@ -56,22 +59,28 @@ def _existing_db(config: Config) -> Path | None:
     return path if path.is_file() else None
 
 
+def _on_database(path: Path, work: Callable[[Any], Awaitable[T]]) -> T:
+    """``work(db)`` on the database at ``path``, opened for it and closed after."""
+    from storage.db import Database
+
+    async def run() -> T:
+        db = await Database.open(path)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return eventloop.run(run())
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     config = args.load(args.config)
     path = _existing_db(config)
     if path is None:
         return _fail(f"no database at {config.storage_path} yet (`diemtin run` creates it)")
     from bot.operations.status import status_lines
-    from storage.db import Database
 
-    async def run() -> list[str]:
-        db = await Database.open(path)
-        try:
-            return await status_lines(db, config, time.time())
-        finally:
-            await db.close()
-
-    print("\n".join(eventloop.run(run())))
+    print("\n".join(_on_database(path, lambda db: status_lines(db, config, time.time()))))
     return EXIT_OK
 
 
@@ -94,7 +103,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.operations.transfer import to_csv, to_json
-    from storage.db import Database
     from storage.transfer import read_chats
 
     config = args.load(args.config)
@@ -102,14 +110,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if path is None:
         return _fail(f"no database at {config.storage_path} to export from")
 
-    async def run() -> list[dict]:
-        db = await Database.open(path)
-        try:
-            return await read_chats(db)
-        finally:
-            await db.close()
-
-    chats = eventloop.run(run())
+    chats = _on_database(path, read_chats)
     text = to_json(chats) if args.format == "json" else to_csv(chats)
     summary = (f"exported {counted(len(chats), 'chat')}, "
                f"{counted(sum(len(c['subscriptions']) for c in chats), 'subscription')}")
@@ -125,7 +126,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from bot.operations.transfer import ImportProblems, keyword_form, parse
     from bot.vietnamese.gazetteer import default_gazetteer
-    from storage.db import Database
     from storage.transfer import write_chats
 
     config = args.load(args.config)
@@ -144,14 +144,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     db_path = Path(args.db) if args.db else config.storage_path
 
-    async def run() -> tuple[int, int]:
-        db = await Database.open(db_path)
-        try:
-            return await write_chats(db, chats, keyword_form)
-        finally:
-            await db.close()
-
-    created, subscriptions = eventloop.run(run())
+    created, subscriptions = _on_database(db_path, lambda db: write_chats(db, chats, keyword_form))
     print(f"imported {counted(len(chats), 'chat')} ({created} new, {len(chats) - created} updated), "
           f"{counted(subscriptions, 'subscription')} → {db_path}")
     return EXIT_OK
