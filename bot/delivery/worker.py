@@ -1,12 +1,9 @@
-"""Delivery: the one worker that sends everything — queued pushes and command replies.
+"""Delivery: the one worker that sends everything — queued pushes and command replies, replies
+first, with bounded concurrency through each messenger's ``Channel`` (its sender and pacer).
 
-It claims due outbox rows, takes command replies (``reply``) and sends both with bounded
-concurrency through each messenger's ``Channel`` (its sender and its own pacer), replies first:
-nobody waits for an answer behind a fan-out. Every outcome goes through one mapping
-(bot.delivery.senders): 429 pauses that messenger, a blocked chat becomes inactive, a migrated
-group moves, network errors and 5xx retry with backoff. Only chats whose own limit allows a
-message now get rows claimed, so a slow chat never holds up the others.
-"""
+Outcomes map through bot.delivery.senders: 429 pauses that messenger, a blocked chat becomes
+inactive, a migrated group moves, network errors and 5xx retry with backoff. Only chats whose
+own limit allows a message now get rows claimed, so a slow chat never holds up the others."""
 
 from __future__ import annotations
 
@@ -15,7 +12,7 @@ import contextlib
 import logging
 import random
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -56,10 +53,7 @@ class DeliveryWorker:
         *,
         rng: random.Random | None = None,
     ) -> None:
-        self.channels = dict(channels)
-        self.db = db
-        self.config = config
-        self.clock = clock
+        self.channels, self.db, self.config, self.clock = dict(channels), db, config, clock
         self.rng = rng or random.Random()
         self.prefetch = max(4 * config.concurrency, 64)
         self.replies = ReplyQueue()
@@ -70,23 +64,21 @@ class DeliveryWorker:
         self._tasks: set[asyncio.Task] = set()
         self.recorder = SentRecorder(db, clock)
         self._event = asyncio.Event()  # something changed: new rows, a send finished, stop
-        self._poll_now = True
-        self._stopping = False
+        self._poll_now, self._stopping = True, False
         self._claiming = True  # False while stopping: replies may still leave, rows not
         self._runner: asyncio.Task | None = None
         self._last_poll = float("-inf")
+        self._poll_after = 0.0  # after a failed claim: no new one before this (monotonic)
+        self._refilling: asyncio.Task | None = None  # the claim under way
         self._logged_rejections: set[str] = set()
-        self._counts = {"retried": 0, "dead": 0, "cancelled": 0, "rate_limited": 0,
-                      "replies": 0, "replies_dropped": 0}
+        self._counts = dict.fromkeys(("retried", "dead", "cancelled", "rate_limited", "replies", "replies_dropped"), 0)
 
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        recovered = await outbox.recover(self.db)
-        if recovered:
+        if recovered := await outbox.recover(self.db):
             log.warning("delivery: %d messages were in flight at the last stop; sending again", recovered)
-        self._stopping = False
-        self._claiming = True
+        self._stopping, self._claiming = False, True
         self._runner = asyncio.create_task(self._run(), name="delivery-worker")
         self.recorder.start()
 
@@ -125,6 +117,8 @@ class DeliveryWorker:
         self._event.set()
         with contextlib.suppress(asyncio.CancelledError):
             await self._runner
+            if self._refilling is not None:  # its rows are held once it returns, then released
+                await self._refilling
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
             for task in pending:  # their rows stay 'sending': recovered (maybe resent) at start
@@ -133,17 +127,15 @@ class DeliveryWorker:
         if dropped := self.replies.clear():
             log.warning("delivery: %d replies not sent before the stop", dropped)
         await self.recorder.close()
-        held = [row.id for rows in self._held.values() for row in rows]
-        self._held.clear()
-        self._held_count = 0
-        await outbox.release(self.db, held)
+        held, self._held, self._held_count = self._held, OrderedDict(), 0
+        await outbox.release(self.db, [row.id for rows in held.values() for row in rows])
         self._runner = None
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until nothing is due and nothing is in flight (the demo, tests)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not self._tasks and not self._held_count and not self.recorder and not self.replies:
+            if not (self._tasks or self._held_count or self.recorder or self.replies or self._refilling):
                 due = await outbox.due_candidates(
                     self.db, now=self.clock(), messengers=list(self.channels), exclude_chats=(), limit=1
                 )
@@ -159,12 +151,11 @@ class DeliveryWorker:
         try:
             while not self._stopping:
                 self._event.clear()  # anything that happens from here on wakes the wait below
+                if self._poll_due(time.monotonic()) <= 0:  # beside dispatching: held rows go on
+                    self._refilling = asyncio.create_task(self._refill(), name="delivery-claim")
                 try:
-                    await self._refill()
                     delay = self._dispatch()
-                except StorageError:  # a full disk or a held lock: storage's own line says so
-                    delay = 5.0
-                except Exception:  # noqa: BLE001 - the worker must outlive a database hiccup
+                except Exception:  # noqa: BLE001 - the worker must outlive a bug in one send
                     log.exception("delivery: dispatch failed; retrying shortly")
                     delay = 1.0
                 if delay > 0 and not self._stopping:
@@ -175,46 +166,42 @@ class DeliveryWorker:
 
     def _poll_due(self, now: float) -> float:
         """Seconds until the outbox should be looked at again (0: now)."""
-        if not self._claiming or self._held_count >= self.prefetch // 2:
+        if not self._claiming or self._refilling or self._held_count >= self.prefetch // 2:
             return float("inf")
-        if self._poll_now:
+        if self._poll_now and now >= self._poll_after:
             return 0.0
-        return max(0.0, self._last_poll + self.config.poll_interval_seconds - now)
+        return max(0.0, self._poll_after - now, self._last_poll + self.config.poll_interval_seconds - now)
 
     async def _refill(self) -> None:
-        """Claim due rows, for chats that may receive a message now, up to the prefetch."""
-        now = time.monotonic()
-        if self._poll_due(now) > 0:
-            return
-        self._poll_now = False
-        self._last_poll = now
-        # Chats that cannot take a message now (held, in flight, throttled) get no rows claimed.
-        waiting = self._busy | {(n, c) for n, ch in self.channels.items() for c in ch.pacer.throttled(now)}
-        exclude = set(self._held) | {self._ref_of[k] for k in waiting if k in self._ref_of}
-        want = self.prefetch - self._held_count
-        limit = want * 2
-        candidates = await outbox.due_candidates(
-            self.db, now=self.clock(), messengers=list(self.channels), exclude_chats=exclude, limit=limit
-        )
-        picked: list[int] = []
-        inactive: list[int] = []
-        per_chat: dict[int, int] = {}
-        for row_id, chat_ref, active in candidates:
-            if not active:
-                inactive.append(row_id)
-            elif per_chat.get(chat_ref, 0) < CLAIMS_PER_CHAT and len(picked) < want:
-                per_chat[chat_ref] = per_chat.get(chat_ref, 0) + 1
-                picked.append(row_id)
-        if inactive:
-            await outbox.cancel(self.db, inactive, "chat inactive")
-        if len(self._ref_of) > MAX_KNOWN_CHATS:
-            self._ref_of.clear()
-        for row in await outbox.claim(self.db, picked, now=self.clock()):
-            self._held.setdefault(row.chat_ref, deque()).append(row)
-            self._held_count += 1
-            self._ref_of[(row.messenger, row.chat_id)] = row.chat_ref
-        if len(candidates) >= limit:
-            self._poll_now = True  # more are waiting: look again as soon as there is room
+        """Claim due rows up to the prefetch; after a failure, wait a little before the next."""
+        try:
+            now = time.monotonic()
+            self._poll_now, self._last_poll = False, now
+            # Chats that cannot take a message now (held, in flight, throttled) get no rows claimed.
+            waiting = self._busy | {(n, c) for n, ch in self.channels.items() for c in ch.pacer.throttled(now)}
+            exclude = set(self._held) | {self._ref_of[k] for k in waiting if k in self._ref_of}
+            want = self.prefetch - self._held_count
+            candidates = await outbox.due_candidates(self.db, now=self.clock(), messengers=list(self.channels),
+                                                     exclude_chats=exclude, limit=2 * want)
+            picked, inactive = _picked(candidates, want)
+            if inactive:
+                await outbox.cancel(self.db, inactive, "chat inactive")
+            if len(self._ref_of) > MAX_KNOWN_CHATS:
+                self._ref_of.clear()
+            for row in await outbox.claim(self.db, picked, now=self.clock()):
+                self._held.setdefault(row.chat_ref, deque()).append(row)
+                self._held_count += 1
+                self._ref_of[(row.messenger, row.chat_id)] = row.chat_ref
+            if len(candidates) >= 2 * want:
+                self._poll_now = True  # more are waiting: look again as soon as there is room
+        except StorageError:  # a full disk or a held lock: storage's own line says so
+            self._poll_after = time.monotonic() + 5.0
+        except Exception:  # noqa: BLE001 - the worker must outlive a database hiccup
+            log.exception("delivery: claiming failed; retrying shortly")
+            self._poll_after = time.monotonic() + 1.0
+        finally:
+            self._refilling = None
+            self._event.set()
 
     def _ready(self, channel: Channel, chat_id: str, chat_kind: str, now: float) -> float:
         """When this chat of this messenger may get its next message (≤ now: it may now)."""
@@ -398,3 +385,15 @@ class DeliveryWorker:
     async def _move_chat(self, messenger: str, old_chat_id: str, new_chat_id: str) -> None:
         await chat_moved(self.db, messenger, old_chat_id, new_chat_id, self.clock())
         self.replies.move_chat((messenger, old_chat_id), new_chat_id)
+
+
+def _picked(candidates: Sequence[tuple[int, int, bool]], want: int) -> tuple[list[int], list[int]]:
+    """(rows to claim: at most ``want``, CLAIMS_PER_CHAT per chat; rows of inactive chats)."""
+    picked, inactive, per_chat = [], [], Counter()
+    for row_id, chat_ref, active in candidates:
+        if not active:
+            inactive.append(row_id)
+        elif per_chat[chat_ref] < CLAIMS_PER_CHAT and len(picked) < want:
+            per_chat[chat_ref] += 1
+            picked.append(row_id)
+    return picked, inactive
