@@ -13,11 +13,11 @@ from pathlib import Path
 
 from bot import __version__, eventloop
 from bot.config import Config, ConfigError, load_config, parse_config
+from bot.exitcodes import EXIT_OK, EXIT_USAGE, fail
 from bot.operations.commands import add_parsers as add_operator_parsers
 from bot.plural import counted
 from storage.db import StorageError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROGRESS_MIN_ENTRIES = 300  # fewer are tagged in about a second: no progress line
 
 
@@ -31,11 +31,6 @@ def _load_config(path: str | None, *, required: bool) -> Config:
     return load_config(path)
 
 
-def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"diemtin: {message}", file=sys.stderr)
-    return code
-
-
 def cmd_classify(args: argparse.Namespace) -> int:
     from bot.intake.itemjson import item_to_json
     from bot.intake.sourcefile import read_entries
@@ -47,7 +42,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         entries = read_entries(args.file)
     except Exception as exc:  # noqa: BLE001 — any unreadable input is one line, not a traceback
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return _fail(f"cannot read {args.file}: {reason}")
+        return fail(f"cannot read {args.file}: {reason}")
     gazetteer, topics = default_gazetteer(), default_topics()
     items, _periods = tag_entries(entries, gazetteer=gazetteer, topics=topics)
     if args.json:
@@ -73,7 +68,7 @@ async def _ingest(config: Config, db_path: Path, source: str, province: str | No
         with _status_line(f"reading {source} …"):  # a large feed takes seconds to parse
             entries, warning = await read_source(source, config.polling)
     except SourceError as exc:
-        return _fail(f"{source}: {exc}")
+        return fail(f"{source}: {exc}")
     if warning:
         print(f"warning: {source}: {warning}", file=sys.stderr)
     gazetteer, topics = default_gazetteer(), config.topics
@@ -128,7 +123,7 @@ def _progress(entries: int) -> contextlib.AbstractContextManager:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     if args.config is None and args.db is None and not Path("config.toml").exists():
-        return _fail("ingest: where should the items go? give --db PATH or --config PATH "
+        return fail("ingest: where should the items go? give --db PATH or --config PATH "
                      "(there is no ./config.toml here)", EXIT_USAGE)
     config = _load_config(args.config, required=False)
     province = None
@@ -137,7 +132,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         resolved = default_gazetteer().resolve(args.province)
         if resolved.unit is None:
-            return _fail(f"unknown province {args.province!r}", EXIT_USAGE)
+            return fail(f"unknown province {args.province!r}", EXIT_USAGE)
         province = resolved.unit.slug
     db_path = Path(args.db) if args.db else config.storage_path
     return eventloop.run(_ingest(config, db_path, args.source, province))
@@ -225,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"diemtin: {line}", file=sys.stderr)
         return EXIT_USAGE
     except StorageError as exc:
-        return _fail(f"storage: {exc}", EXIT_USAGE)
+        return fail(f"storage: {exc}", EXIT_USAGE)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `diemtin classify … | head`

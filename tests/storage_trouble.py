@@ -48,8 +48,9 @@ def fill_disk(path, pages: int) -> None:
                            " VALUES (?, ?, 0, 'admin', 0)", (f"filler:{n}", "x" * size)):
             size //= 2
         n += 1
-    while _fits(conn, "INSERT INTO chat_changes (chat_ref) VALUES (0)", ()):
-        pass
+    room = True
+    while room:
+        room = _fits(conn, "INSERT INTO chat_changes (chat_ref) VALUES (0)", ())
     conn.close()
 
 

@@ -327,6 +327,21 @@ async def test_weekly_summary_arrives_at_the_chosen_minute(services, server, bot
 # ----------------------------------------------------------------------------- kill -9
 
 
+async def _restart_and_settle(db: Database, server: FakeTelegram, extra: str = "", *, until=None) -> None:
+    """The bot started again on the same database: it runs until ``until()`` holds (if given)
+    and the outbox is settled, then stops cleanly on SIGTERM."""
+    bot = _bot_process(Path(db.path), server, extra)
+    try:
+        if until is not None:
+            await server.wait_for(until, timeout=120, what="the restarted bot's sends")
+        await settled(db, timeout=60)
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(15) == 0
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+
+
 def _bot_process(db_path: Path, server: FakeTelegram, extra: str = "") -> subprocess.Popen:
     """`diemtin run` on the test's database, its limits raised, against the fake."""
     config = db_path.parent / "config.toml"
@@ -376,14 +391,7 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_everything(services, ser
     delivered_before = len(server.sent())
     assert delivered_before < total, "the worker finished before it was killed"
 
-    second = _bot_process(Path(services.db.path), server)
-    try:
-        await settled(services.db, timeout=60)
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(15) == 0
-    finally:
-        if second.poll() is None:
-            second.kill()
+    await _restart_and_settle(services.db, server)
     seen = Counter(server.sent())
     expected = {f"{ref.chat_id}#{i}" for ref in refs for i in range(3)}
     assert set(seen) == expected  # every message delivered
@@ -444,16 +452,8 @@ interval_seconds = 1
     assert 0 < cut_short.last_chat < total
     in_flight = len(await outbox.rows(services.db, state="sending"))
 
-    second = _bot_process(db_path, server, feeds)
-    try:
-        await server.wait_for(lambda: len({m.chat_id for m in server.sent_messages()}) >= total,
-                              timeout=120, what="a push in every chat")
-        await settled(services.db, timeout=60)
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(15) == 0
-    finally:
-        if second.poll() is None:
-            second.kill()
+    await _restart_and_settle(services.db, server, feeds, until=lambda: len({
+        m.chat_id for m in server.sent_messages()}) >= total)
     per_chat = Counter(m.chat_id for m in server.sent_messages())
     assert len(per_chat) == total and all(m.startswith("🔔 Tin mới (1)") for m in server.sent())
     assert sum(n - 1 for n in per_chat.values()) <= in_flight  # duplicates: only what was in flight

@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 
 from bot import eventloop
 from bot.config import Config
+from bot.exitcodes import EXIT_OK, EXIT_USAGE, fail
 from bot.plural import counted
 
 T = TypeVar("T")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ConfigLoader = Callable[[str | None], Config]
 
 
@@ -49,11 +49,6 @@ def add_parsers(sub: argparse._SubParsersAction, load: ConfigLoader) -> None:
     p.set_defaults(func=cmd_import, load=load)
 
 
-def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"diemtin: {message}", file=sys.stderr)
-    return code
-
-
 def _existing_db(config: Config) -> Path | None:
     path = config.storage_path
     return path if path.is_file() else None
@@ -77,7 +72,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     config = args.load(args.config)
     path = _existing_db(config)
     if path is None:
-        return _fail(f"no database at {config.storage_path} yet (`diemtin run` creates it)")
+        return fail(f"no database at {config.storage_path} yet (`diemtin run` creates it)")
     from bot.operations.status import status_lines
 
     print("\n".join(_on_database(path, lambda db: status_lines(db, config, time.time()))))
@@ -90,7 +85,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     config = args.load(args.config)
     path = _existing_db(config)
     if path is None:
-        return _fail(f"no database at {config.storage_path} to back up")
+        return fail(f"no database at {config.storage_path} to back up")
     out = Path(args.out)
     if out.is_dir():
         out = out / f"diemtin-{datetime.now():%Y%m%d-%H%M%S}.sqlite3"
@@ -108,7 +103,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = args.load(args.config)
     path = _existing_db(config)
     if path is None:
-        return _fail(f"no database at {config.storage_path} to export from")
+        return fail(f"no database at {config.storage_path} to export from")
 
     chats = _on_database(path, read_chats)
     text = to_json(chats) if args.format == "json" else to_csv(chats)
@@ -134,7 +129,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return _fail(f"{source}: cannot read: {getattr(exc, 'strerror', None) or exc}")
+        return fail(f"{source}: cannot read: {getattr(exc, 'strerror', None) or exc}")
     try:
         chats = parse(text, fmt, gazetteer=default_gazetteer(), topics=config.topics)
     except ImportProblems as exc:

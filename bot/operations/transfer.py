@@ -143,7 +143,7 @@ def _from_cell(column: str, cell: str) -> Any:
         if column in _FLOATS:
             return float(cell)
     except (KeyError, ValueError):
-        pass
+        return cell  # not a value of this column: the checks that follow name the cell
     return cell
 
 

@@ -269,12 +269,10 @@ class Salience:
             if not _is_abbreviation_dot(text, end.start()):
                 clause_start = end.end()
         clause = text[clause_start:start]
-        last = None
-        for last in self._actor.finditer(clause):  # noqa: B007 — the last actor word counts
-            pass
-        if last is None:
+        actors = list(self._actor.finditer(clause))
+        if not actors:
             return False
-        return self._breaker.search(clause.lower(), last.end()) is None
+        return self._breaker.search(clause.lower(), actors[-1].end()) is None  # the last actor counts
 
     def _listed(self, text: str, mentions: Sequence[Mention]) -> set[int]:
         """Indexes of mentions in a run of three or more, or after "như"/"gồm"."""

@@ -33,7 +33,8 @@ class LoopbackServer:
         self._runner: web.AppRunner | None = None
 
     def _app(self) -> web.Application:
-        raise NotImplementedError
+        """The fake's routes: each fake defines its own."""
+        raise NotImplementedError(f"{type(self).__name__} must define _app()")
 
     def _runner_options(self) -> dict[str, Any]:
         return {}
