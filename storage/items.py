@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -37,13 +35,14 @@ class StoredBatch:
 @dataclass(frozen=True)
 class ItemRows:
     """Items as ``insert_item_batches`` writes them: the ids, and the rows of ``items``,
-    ``item_provinces`` and ``item_topics`` as JSON arrays. Built where the items were tagged (a
-    worker process), they cross to the bot's process as three strings, not one object a row."""
+    ``item_provinces`` and ``item_topics`` as plain tuples. Built where the items were tagged
+    (a worker process), they cross to the bot's process pickled: tuples of strings and numbers,
+    which pickle reads back in C, and which SQLite binds without parsing anything again."""
 
     ids: tuple[str, ...]
-    items: str
-    provinces: str
-    topics: str
+    items: tuple[tuple, ...]  # id, title, body, link, published_at, period (3), national, folded
+    provinces: tuple[tuple[str, str, str, str, int], ...]  # id, slug, current, role, position
+    topics: tuple[tuple[str, str, int], ...]  # id, slug, rank
 
 
 def item_rows(
@@ -70,8 +69,7 @@ def item_rows(
             provinces += [(item.item_id, slug, current_of(slug), role, position)
                           for position, slug in enumerate(slugs)]
         topics += [(item.item_id, slug, rank) for rank, slug in enumerate(item.topics)]
-    as_json = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
-    return ItemRows(tuple(ids), as_json(rows), as_json(provinces), as_json(topics))
+    return ItemRows(tuple(ids), tuple(rows), tuple(provinces), tuple(topics))
 
 
 async def insert_items(
@@ -102,9 +100,9 @@ async def insert_item_batches(
     """``insert_items`` of parts that arrive one by one (tagged in worker processes): all of
     them, or none, in one transaction, taken once the last part is in.
 
-    So the write lock is held only while SQLite writes (it reads the rows out of the JSON
-    itself, four statements a part), not while the workers tag; the parts wait as strings.
-    An item already stored, or in an earlier part, is skipped with its provinces and topics.
+    So the write lock is held only while SQLite writes (three statements a part, each run over
+    the part's rows), not while the workers tag. An item already stored, or in an earlier part,
+    is skipped with its provinces and topics.
     """
     now = time.time() if now is None else now
     waiting = [rows async for rows in parts if rows.ids]
@@ -113,9 +111,11 @@ async def insert_item_batches(
     async with db.transaction() as conn:
         first = before = await _last_seq(conn)  # every row inserted below gets a higher seq
         for rows in waiting:
-            await conn.execute(_INSERT_ITEMS, (feed_id, now, rows.items))
-            await conn.execute(_INSERT_PROVINCES, (rows.provinces, before))
-            await conn.execute(_INSERT_TOPICS, (rows.topics, before))
+            await conn.executemany(_INSERT_ITEM, ((*row, feed_id, now) for row in rows.items))
+            cursor = await conn.execute("SELECT id, seq FROM items WHERE seq > ?", (before,))
+            seq_of = dict(await cursor.fetchall())  # the items this part added
+            await conn.executemany(_INSERT_PROVINCE, _joined(rows.provinces, seq_of))
+            await conn.executemany(_INSERT_TOPIC, _joined(rows.topics, seq_of))
             before = await _last_seq(conn)
         # The search index, in one statement (migration 0002 explains why not by trigger).
         await conn.execute(
@@ -130,25 +130,26 @@ async def _last_seq(conn: aiosqlite.Connection) -> int:
     return (await cursor.fetchone())[0]
 
 
-# Rows come as JSON arrays of arrays (ItemRows); ->> reads an element as an SQL value.
-_INSERT_ITEMS = """
-    INSERT INTO items (id, feed_id, title, body, link, published_at, stored_at,
-        period_start, period_end, period_week, national, folded)
-    SELECT value ->> 0, ?1, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?2,
-        value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9
-    FROM json_each(?3)
-    WHERE NOT EXISTS (SELECT 1 FROM items WHERE id = value ->> 0)
-    ORDER BY key"""
-_INSERT_PROVINCES = """
+# One statement per table, run over a part's rows (ItemRows): the rows are bound as they are,
+# where an INSERT … SELECT over a JSON array would parse every row once per column. An id seen
+# before (stored, or earlier in the batch) is skipped, and so are its provinces and topics.
+_INSERT_ITEM = """
+    INSERT INTO items (id, title, body, link, published_at, period_start, period_end,
+        period_week, national, folded, feed_id, stored_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (id) DO NOTHING"""
+_INSERT_PROVINCE = """
     INSERT OR IGNORE INTO item_provinces (item_seq, slug, current, role, position)
-    SELECT i.seq, p.value ->> 1, p.value ->> 2, p.value ->> 3, p.value ->> 4
-    FROM json_each(?1) p JOIN items i ON i.id = p.value ->> 0
-    WHERE i.seq > ?2"""
-_INSERT_TOPICS = """
-    INSERT OR IGNORE INTO item_topics (item_seq, slug, rank)
-    SELECT i.seq, t.value ->> 1, t.value ->> 2
-    FROM json_each(?1) t JOIN items i ON i.id = t.value ->> 0
-    WHERE i.seq > ?2"""
+    VALUES (?, ?, ?, ?, ?)"""
+_INSERT_TOPIC = "INSERT OR IGNORE INTO item_topics (item_seq, slug, rank) VALUES (?, ?, ?)"
+
+
+def _joined(rows: Iterable[tuple], seq_of: dict[str, int]) -> Iterator[tuple]:
+    """Rows keyed by item id, keyed by the item's seq instead; those of items not added dropped."""
+    for item_id, *rest in rows:
+        seq = seq_of.get(item_id)
+        if seq is not None:
+            yield (seq, *rest)
 
 
 async def _added_since(conn: aiosqlite.Connection, before: int) -> StoredBatch:
