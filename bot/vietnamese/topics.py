@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot.vietnamese.textnorm import clean
 from bot.vietnamese.topicinput import TopicResolver
 from bot.vietnamese.topicspec import (
     DEFAULT_LEAD_BONUS,
@@ -26,7 +27,7 @@ from bot.vietnamese.topicspec import (
     TaxonomyDraft,
     Topic,
 )
-from bot.vietnamese.topictagger import TopicTagger, key_and_plain, nfc, text_key
+from bot.vietnamese.topictagger import TopicTagger, key_of, text_key
 
 __all__ = ["Topic", "TopicResolution", "Topics", "default_topics", "text_key"]
 
@@ -110,11 +111,10 @@ class Topics:
 
     def scores(self, text: str) -> dict[str, float]:
         """Score of every topic found in ``text`` (> 0 only), heaviest first."""
-        cleaned = nfc(text or "")
+        cleaned = clean(text or "")
         if not cleaned.strip() or self._tagger.empty:
             return {}
-        key, plain = key_and_plain(cleaned)
-        return self._tagger.scores(cleaned, key, plain)
+        return self._tagger.scores(cleaned, key_of(cleaned))
 
     def tag(self, text: str) -> list[str]:
         """Slugs of the topics whose score reaches their threshold, heaviest first."""
@@ -129,11 +129,7 @@ class Topics:
         """
         if not cleaned.strip() or self._tagger.empty:
             return []
-        if key is None:
-            key, plain = key_and_plain(cleaned)
-        else:
-            plain = True
-        return self._above_threshold(self._tagger.scores(cleaned, key, plain))
+        return self._above_threshold(self._tagger.scores(cleaned, key or key_of(cleaned)))
 
     def _above_threshold(self, scores: dict[str, float]) -> list[str]:
         return [slug for slug, score in scores.items() if score >= self._thresholds[slug]]

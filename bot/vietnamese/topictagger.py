@@ -2,8 +2,8 @@
 
 Every phrase found counts ``weight × (1 + ln(occurrences))``, times ``lead_bonus`` when it also
 occurs in the lead (first line or first sentence). Where phrases overlap the longest one wins.
-Phrases are matched at word boundaries on ``accent_key`` (case and tone-mark placement do not
-matter, accents do); ALL-CAPS phrases of at most three characters ("AI", "SOC", "IOC", "5G")
+Phrases are matched as whole words on ``accent_key`` (case and tone-mark placement do not
+matter, accents do), all in one pass (``phrasescan``); ALL-CAPS phrases of at most three characters ("AI", "SOC", "IOC", "5G")
 are matched case-sensitively on the text itself.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 
+from bot.vietnamese.phrasescan import PhraseScanner
 from bot.vietnamese.sentences import first_sentence_end
 from bot.vietnamese.textnorm import TokenMemo, accent_key, clean, is_plain, retone
 from bot.vietnamese.wordtrie import WordTrie
@@ -25,7 +25,6 @@ _WORD = re.compile(r"\w+")
 _SPACE_AROUND_PUNCT = re.compile(r"\s*([^\w\s])\s*")
 _SPACES = re.compile(r"\s+")
 _DASH = re.compile(r"[\u2010-\u2014\u2212]")
-_INVISIBLE = re.compile(r"[\u200b\ufeff]")
 
 
 # --------------------------------------------------------------------------- text keys
@@ -43,23 +42,12 @@ def _word_key(match: re.Match[str]) -> str:
 _TOKEN_KEYS = TokenMemo(_token_key)  # the digests' vocabulary is small
 
 
-def nfc(text: str) -> str:
-    """NFC text with zero-width spaces made plain spaces (the regexes handle other spacing)."""
-    text = unicodedata.normalize("NFC", text)
-    return _INVISIBLE.sub(" ", text) if "\u200b" in text or "\ufeff" in text else text
-
-
 def key_of(text: str) -> str:
     """accent_key of NFC text, token by token, dashes made "-"; keeps the length of ``text``."""
-    return key_and_plain(text)[0]
-
-
-def key_and_plain(text: str) -> tuple[str, bool]:
-    """``key_of(text)``, and whether the key is plain text (``textnorm.is_plain``)."""
     lowered = text.lower()
     if is_plain(lowered):  # the usual case: one pass over the whole text gives the same key
-        return text_key(retone(lowered)), True
-    return " ".join(map(_TOKEN_KEYS.__getitem__, lowered.split(" "))), False
+        return text_key(retone(lowered))
+    return " ".join(map(_TOKEN_KEYS.__getitem__, lowered.split(" ")))
 
 
 def text_key(retoned: str) -> str:
@@ -107,7 +95,8 @@ Targets = tuple[tuple[str, float], ...]  # (topic slug, weight) of one phrase; (
 
 
 class TopicTagger:
-    """Phrase tables compiled into two regexes (accent-insensitive phrases, acronyms)."""
+    """Phrase tables compiled into a scanner (accent-insensitive phrases) and a regex
+    (acronyms)."""
 
     def __init__(
         self,
@@ -133,16 +122,15 @@ class TopicTagger:
                 (cs if is_case_sensitive(clean(phrase)) else ci)[phrase_key(phrase)] = []
         self._ci: dict[str, Targets] = {k: tuple(v) for k, v in ci.items()}
         self._cs: dict[str, Targets] = {k: tuple(v) for k, v in cs.items()}
-        ci_trie = WordTrie(_fragment).update(self._ci)
+        self._ci_scan = PhraseScanner(self._ci)
         cs_trie = WordTrie(_fragment).update(self._cs)
-        self._ci_words = ci_trie.word_pattern() if ci_trie else None
         self._cs_re = cs_trie.sparse_pattern() if cs_trie else None
 
     @property
     def empty(self) -> bool:
-        return self._ci_words is None and self._cs_re is None
+        return not self._ci_scan and self._cs_re is None
 
-    def scores(self, cleaned: str, key: str, plain: bool) -> dict[str, float]:
+    def scores(self, cleaned: str, key: str) -> dict[str, float]:
         """Score of every topic found (> 0 only), heaviest first; ``key``: ``key_of(cleaned)``."""
         lead_end = _lead_end(cleaned)
         # phrase key -> [count, found in the lead]; accent-insensitive phrases, then acronyms
@@ -151,19 +139,15 @@ class TopicTagger:
         cs_hits: dict[str, list] = {}
         starts: list[int] = []
         ends: list[int] = []
-        if self._ci_words is not None:
-            find = self._ci_words.searcher(key, plain=plain)
-            pos = 0
-            while (found := find(pos)) is not None:  # the hot loop: _count inlined
-                start, pos, phrase = found
-                starts.append(start)
-                ends.append(pos)
-                entry = ci_hits.get(phrase)
-                if entry is None:
-                    ci_hits[phrase] = [1, start < lead_end]
-                else:
-                    entry[0] += 1
-                    entry[1] = entry[1] or start < lead_end
+        for start, end, phrase in self._ci_scan.scan(key):  # the hot loop: _count inlined
+            starts.append(start)
+            ends.append(end)
+            entry = ci_hits.get(phrase)
+            if entry is None:
+                ci_hits[phrase] = [1, start < lead_end]
+            else:
+                entry[0] += 1
+                entry[1] = entry[1] or start < lead_end
         if self._cs_re is not None:
             aligned = len(key) == len(cleaned)
             for m in self._cs_re.finditer(cleaned):
@@ -175,9 +159,7 @@ class TopicTagger:
         totals: dict[str, float] = {}
         for table, hits in ((self._ci, ci_hits), (self._cs, cs_hits)):
             for phrase, (count, in_lead) in hits.items():
-                targets = table.get(phrase)
-                if targets is None:  # matched with other spacing: "bưu điện  -  văn hoá xã"
-                    targets = table.get(_canon(phrase), ())
+                targets = table.get(phrase, ())
                 factor = (1.0 + math.log(count)) * (self.lead_bonus if in_lead else 1.0)
                 for slug, weight in targets:
                     totals[slug] = totals.get(slug, 0.0) + weight * factor
