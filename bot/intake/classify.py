@@ -184,7 +184,7 @@ def _provinces(
              whole_is_heading=True)
     if body:
         head_end, sentence_end = lead_spans(body)
-        cite(body, gazetteer.find_in_clean(body, lowered=views.lowered, plain=views.plain),
+        cite(body, gazetteer.find_in_clean(body, lowered=views.lowered),
              heading_end=head_end, lead_end=sentence_end)
     national = any(c.role == "location" for c in cited) and (
         salience.national_scope(title) or salience.national_scope(views.lowered)

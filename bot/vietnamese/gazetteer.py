@@ -171,15 +171,13 @@ class Gazetteer:
         """Units named in an article, directly or through a locality, in order of appearance."""
         return self._finder.find(clean(text))
 
-    def find_in_clean(
-        self, cleaned: str, *, lowered: str | None = None, plain: bool | None = None
-    ) -> list[Mention]:
+    def find_in_clean(self, cleaned: str, *, lowered: str | None = None) -> list[Mention]:
         """``find_in_text`` of text already through ``textnorm.clean``.
 
-        ``lowered`` is ``cleaned.lower()`` and ``plain`` is ``textnorm.is_plain(lowered)``, for
-        callers that hold them already (classification computes them once per item).
+        ``lowered`` is ``cleaned.lower()``, for callers that hold it already (classification
+        computes it once per item).
         """
-        return self._finder.find(cleaned, lowered=lowered, plain=plain)
+        return self._finder.find(cleaned, lowered=lowered)
 
     # -- user input ------------------------------------------------------------------------
 

@@ -1,10 +1,10 @@
 """Whole-word occurrences of many phrases in one pass over the text (an Aho-Corasick automaton).
 
-A phrase is a key made of words, single spaces and punctuation ("bưu điện-văn hoá xã",
-"tt&tt"). It is found where it starts and ends a word, with any single space around its
-punctuation ("bưu điện - văn hoá xã") and any line break where it has a space. Overlapping
-finds resolve leftmost-longest, as a regex alternation of the phrases would, but the scan
-itself runs once in native code (ahocorasick_rs) instead of trying every phrase at every word.
+Each phrase is given with the spellings it may take in the text (``spaced_punctuation`` gives
+the usual ones: any single space around its punctuation). A find must start and end a word;
+overlapping finds resolve leftmost-longest, as a regex alternation of the phrases would, but
+the scan itself runs once in native code (ahocorasick_rs) instead of trying every phrase at
+every word. A line break counts as a space.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import ahocorasick_rs
 _PUNCTUATION = re.compile(r"[^\w ]")
 
 
-def _spellings(key: str) -> set[str]:
+def spaced_punctuation(key: str) -> set[str]:
     """The key, and the key with a space before, after or around each of its punctuation marks."""
     parts = _PUNCTUATION.split(key)
     marks = _PUNCTUATION.findall(key)
@@ -34,15 +34,15 @@ def _spellings(key: str) -> set[str]:
 
 
 class PhraseScanner:
-    """Finds keys as whole words; each find gives back the key, however it was spaced."""
+    """Finds phrases as whole words; each find gives back its phrase, however it was spelled."""
 
-    def __init__(self, keys: Iterable[str]) -> None:
+    def __init__(self, spellings: Iterable[tuple[str, str]]) -> None:
+        """``spellings``: (spelling, phrase) pairs, a phrase as often as it has spellings."""
         patterns: list[str] = []
-        self._key_of: list[str] = []
-        for key in dict.fromkeys(keys):
-            for spelled in sorted(_spellings(key)):
-                patterns.append(spelled)
-                self._key_of.append(key)
+        self._phrase_of: list[str] = []
+        for spelling, phrase in dict.fromkeys(spellings):
+            patterns.append(spelling)
+            self._phrase_of.append(phrase)
         self._automaton = (
             ahocorasick_rs.AhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.Standard)
             if patterns else None
@@ -52,8 +52,22 @@ class PhraseScanner:
         return self._automaton is not None
 
     def scan(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, key) of every whole-word find in ``text``, left to right, none
+        """(start, end, phrase) of every whole-word find in ``text``, left to right, none
         overlapping: at each start the longest, then on from its end."""
+        out: list[tuple[int, int, str]] = []
+        taken = 0
+        for start, neg_end, index in self._finds(text):
+            if start >= taken:
+                taken = -neg_end
+                out.append((start, taken, self._phrase_of[index]))
+        return out
+
+    def starts(self, text: str) -> list[int]:
+        """Where in ``text`` any phrase starts as a whole word, overlaps included, in order."""
+        return list(dict.fromkeys(start for start, _neg_end, _index in self._finds(text)))
+
+    def _finds(self, text: str) -> list[tuple[int, int, int]]:
+        """(start, -end, pattern index) of every whole-word find, in order."""
         if self._automaton is None:
             return []
         haystack = text.replace("\n", " ") if "\n" in text else text
@@ -62,15 +76,8 @@ class PhraseScanner:
             return []
         size = len(haystack)
         # A word is letters and digits: a find must not start or end inside one.
-        whole = sorted(
+        return sorted(
             (start, -end, index) for index, start, end in finds
             if (start == 0 or not haystack[start - 1].isalnum())
             and (end == size or not haystack[end].isalnum())
         )
-        out: list[tuple[int, int, str]] = []
-        taken = 0
-        for start, neg_end, index in whole:
-            if start >= taken:
-                taken = -neg_end
-                out.append((start, taken, self._key_of[index]))
-        return out

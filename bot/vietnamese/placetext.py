@@ -1,6 +1,8 @@
 """Finding places in article text: provinces, and districts, towns and communes with their kind.
 
-One regex (``wordtrie``) holds every spelling. It matches accented names only (plus a few ASCII
+One regex (``wordtrie``) holds every spelling; an Aho-Corasick scan (``phrasescan``) of the
+spellings and kind words says where it may match, so the regex runs only there. It matches
+accented names only (plus a few ASCII
 codes such as "TPHCM"), at word boundaries, with tone marks in either placement style:
 unaccented matching would read "làm đồng" as Lâm Đồng. Capitalised name tokens must be
 capitalised in the text too ("hòa bình" is peace, "Hòa Bình" the province).
@@ -19,7 +21,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.vietnamese.textnorm import TONE_MARKS, accent_key, clean, is_plain
+from bot.vietnamese.phrasescan import PhraseScanner
+from bot.vietnamese.textnorm import TONE_MARKS, accent_key, clean
 from bot.vietnamese.units import Mention
 from bot.vietnamese.wordtrie import WordTrie
 
@@ -38,8 +41,22 @@ _GAP_FRAGMENTS = {
 _NOT_DASHED_ON = f"(?! ?[{re.escape(_DASHES)}] ?\\w)"
 
 
+# The same gaps as literal text, for the scan that finds where the regex may match.
+_GAP_SPELLINGS = {
+    " ": (" ",),
+    "-": (" ", *(s for d in _DASHES for s in (d, " " + d, d + " ", " " + d + " "))),
+    ".": (".", ". ", " "),
+}
+
+
 def _fragment(ch: str) -> str:
     return _GAP_FRAGMENTS.get(ch) or re.escape(ch)
+
+
+def _spelled(key: str) -> list[str]:
+    """Every literal text a key's regex matches (each gap written each way it may be)."""
+    options = [_GAP_SPELLINGS.get(ch, (ch,)) for ch in key]
+    return ["".join(combo) for combo in itertools.product(*options)]
 
 
 @dataclass(frozen=True)
@@ -139,12 +156,14 @@ class PlaceFinder:
         # of them are told apart once.
         markers: dict[str, str] = {}
         trie = WordTrie(lambda ch: markers.get(ch) or _fragment(ch))
+        starts: list[str] = []  # what a match of the regex starts with, as literal text
         for spelling in [*not_places, *(s for ss in spellings.values() for s in ss)]:
             for key in _keys(spelling):
                 # Checked here so that looking up a match in find() cannot fail.
                 if canonical(key) not in self._index:
                     raise ValueError(f"{spelling!r}: variant {key!r} has no index entry")
                 trie.add(key)
+                starts += _spelled(key)
 
         # level → name key → [(kind, province)]
         self._places: dict[str, dict[str, list[tuple[str, str]]]] = {}
@@ -166,25 +185,28 @@ class PlaceFinder:
             marker = chr(1 + len(markers))
             markers[marker] = f"(?:{name_tries[level].alternatives()}){_NOT_DASHED_ON}"
             codes = [a for a, w in abbreviations.items() if w in words]
-            trie.update(k + " " + marker for w in [*words, *codes] for k in _keys(w))
+            kind_keys = [k for w in [*words, *codes] for k in _keys(w)]
+            trie.update(k + " " + marker for k in kind_keys)
             trie.update(k + "." + marker for w in codes for k in _keys(w))
+            starts += (spelled for k in kind_keys for spelled in _spelled(k))
             heads = sorted(map(canonical, [*words, *codes]), key=len, reverse=True)
             self._kind_words.append((re.compile(f"({'|'.join(map(re.escape, heads))}) "), level))
         self._words = trie.word_pattern()
+        self._starts = PhraseScanner((spelled, spelled) for spelled in starts)
 
-    def find(
-        self, cleaned: str, *, lowered: str | None = None, plain: bool | None = None
-    ) -> list[Mention]:
+    def find(self, cleaned: str, *, lowered: str | None = None) -> list[Mention]:
         """Places named in text already through ``textnorm.clean``, leftmost-longest."""
         key = text_key(cleaned, lowered)
-        if plain is None or lowered is None:
-            plain = is_plain(key)
         mentions: list[Mention] = []
         ambiguous: list[tuple[Mention, list[str]]] = []
-        find = self._words.searcher(key, plain=plain)
+        match = self._words.match
         pos = 0
-        while (found := find(pos)) is not None:
-            start, end, name = found
+        # The regex where a spelling or a kind word starts a word: the first such place it
+        # matches at is where a search from pos would have found it.
+        for start in self._starts.starts(key):
+            if start < pos or (found := match(key, start)) is None:
+                continue
+            end, name = found.end(), found.group()
             surface = cleaned[start:end]
             hit = self._lookup(name, surface)
             if hit is None:

@@ -118,69 +118,6 @@ def is_plain(lowered: str) -> bool:
     return _NOT_PLAIN.search(lowered) is None
 
 
-_WORD_CHAR = re.compile(r"\w")
-# The characters of plain text that end a word, but the space: ASCII punctuation, "\n", quotes,
-# dashes … (every one there is: the plain ranges are small enough to list them all).
-_PLAIN_SEPARATORS = "".join(
-    ch
-    for lo, hi in _PLAIN_RANGES
-    for ch in map(chr, range(lo, hi + 1))
-    if ch != " " and _WORD_CHAR.match(ch) is None
-)
-
-
-class WordStartPattern:
-    r"""The regex ``(?<!\w)(?:alternatives)``: matches that start a word, searched fast.
-
-    A regex that begins with a look-behind runs its whole program at every position of the
-    text. In plain text (``is_plain``) a word starts after a space, after one of a known set
-    of separators, or at the start: two searches that begin with a literal (a space, or a
-    separator, the text padded with a space in front) let the regex engine skip ahead in C,
-    and together give exactly the matches of the look-behind regex. ``alternatives`` must not
-    look behind itself.
-    """
-
-    def __init__(self, alternatives: str) -> None:
-        self.regex = re.compile(r"(?<!\w)(?:" + alternatives + ")")
-        self._after_space = re.compile(" (?:" + alternatives + ")")
-        separators = "".join(map(re.escape, _PLAIN_SEPARATORS))
-        self._after_separator = re.compile("[" + separators + "](?:" + alternatives + ")")
-
-    def searcher(
-        self, text: str, *, plain: bool
-    ) -> Callable[[int], tuple[int, int, str] | None]:
-        """``find(pos)`` → (start, end, matched text) of ``regex.search(text, pos)``, or None.
-
-        ``plain``: ``is_plain(text)`` (the fast way is exact only then).
-        """
-        if not plain:
-            search = self.regex.search
-
-            def find(pos: int) -> tuple[int, int, str] | None:
-                m = search(text, pos)
-                return None if m is None else (m.start(), m.end(), m.group())
-
-            return find
-
-        # padded[i] is the character before text[i]: a match of either regex at i (separator
-        # included) is a match in text at i.
-        padded = " " + text
-        after_space, after_separator = self._after_space.search, self._after_separator.search
-        a, b = after_space(padded), after_separator(padded)
-
-        def find_plain(pos: int) -> tuple[int, int, str] | None:
-            nonlocal a, b
-            # A search result still stands if it starts at pos or later; else search again.
-            if a is not None and a.start() < pos:
-                a = after_space(padded, pos)
-            if b is not None and b.start() < pos:
-                b = after_separator(padded, pos)
-            m = a if b is None or (a is not None and a.start() < b.start()) else b
-            return None if m is None else (m.start(), m.end() - 1, m.group()[1:])
-
-        return find_plain
-
-
 def fold(text: str) -> str:
     """Lower-cased text without any diacritics; đ folds to d."""
     # This runs on every stored item (the search copy). Folding works character by character:

@@ -14,7 +14,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 
-from bot.vietnamese.phrasescan import PhraseScanner
+from bot.vietnamese.phrasescan import PhraseScanner, spaced_punctuation
 from bot.vietnamese.sentences import first_sentence_end
 from bot.vietnamese.textnorm import TokenMemo, accent_key, clean, is_plain, retone
 from bot.vietnamese.wordtrie import WordTrie
@@ -122,7 +122,7 @@ class TopicTagger:
                 (cs if is_case_sensitive(clean(phrase)) else ci)[phrase_key(phrase)] = []
         self._ci: dict[str, Targets] = {k: tuple(v) for k, v in ci.items()}
         self._cs: dict[str, Targets] = {k: tuple(v) for k, v in cs.items()}
-        self._ci_scan = PhraseScanner(self._ci)
+        self._ci_scan = PhraseScanner((s, k) for k in self._ci for s in sorted(spaced_punctuation(k)))
         cs_trie = WordTrie(_fragment).update(self._cs)
         self._cs_re = cs_trie.sparse_pattern() if cs_trie else None
 

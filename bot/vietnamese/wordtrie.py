@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from bot.vietnamese.textnorm import WordStartPattern
-
 Fragment = Callable[[str], str]
 
 
@@ -39,9 +37,9 @@ class WordTrie:
         """Regex for every key; where one key is a prefix of another the longer is tried first."""
         return self._alternatives(self._root)
 
-    def word_pattern(self) -> WordStartPattern:
+    def word_pattern(self) -> re.Pattern[str]:
         """The keys as whole words: starting a word and not followed by a word character."""
-        return WordStartPattern("(?:" + self.alternatives() + r")(?!\w)")
+        return re.compile(r"(?<!\w)(?:" + self.alternatives() + r")(?!\w)")
 
     def sparse_pattern(self) -> re.Pattern[str]:
         r"""``word_pattern``'s matches, for keys whose first characters are rare in the text.
