@@ -50,3 +50,11 @@ def test_starts_lists_overlapping_finds_too() -> None:
 def test_spaced_punctuation_spells_each_mark_four_ways() -> None:
     assert spaced_punctuation("tt&tt") == {"tt&tt", "tt &tt", "tt& tt", "tt & tt"}
     assert spaced_punctuation("bưu chính") == {"bưu chính"}
+
+
+def test_a_scanner_survives_pickling_for_the_tagging_workers() -> None:
+    import pickle
+
+    scanner = scanner_of("bưu điện", "bưu điện tỉnh")
+    again = pickle.loads(pickle.dumps(scanner))
+    assert again.scan("bưu điện tỉnh") == scanner.scan("bưu điện tỉnh") == [(0, 13, "bưu điện tỉnh")]

@@ -20,7 +20,6 @@ from bot.intake.digest import split_entry
 from bot.vietnamese.salience import Choice, Cited, default_salience
 from bot.vietnamese.sentences import lead_spans
 from bot.vietnamese.textnorm import TokenMemo, accent_key, clean, is_plain, retone
-from bot.vietnamese.topics import text_key
 from bot.vietnamese.units import distinct_slugs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,7 +86,7 @@ def classify(
     if not from_body:
         tags = tuple(topics.tag(f"{title}\n{body}"))
     elif views.plain:
-        tags = tuple(topics.tag_clean(body, key=text_key(views.retoned)))
+        tags = tuple(topics.tag_clean(body, key=views.retoned))
     else:
         tags = tuple(topics.tag_clean(body))
     return TaggedItem(

@@ -38,15 +38,26 @@ class PhraseScanner:
 
     def __init__(self, spellings: Iterable[tuple[str, str]]) -> None:
         """``spellings``: (spelling, phrase) pairs, a phrase as often as it has spellings."""
-        patterns: list[str] = []
-        self._phrase_of: list[str] = []
-        for spelling, phrase in dict.fromkeys(spellings):
-            patterns.append(spelling)
-            self._phrase_of.append(phrase)
-        self._automaton = (
-            ahocorasick_rs.AhoCorasick(patterns, matchkind=ahocorasick_rs.MatchKind.Standard)
-            if patterns else None
-        )
+        self._pairs = list(dict.fromkeys(spellings))
+        self._compile()
+
+    def _compile(self) -> None:
+        patterns = [spelling for spelling, _phrase in self._pairs]
+        self._phrase_of = [phrase for _spelling, phrase in self._pairs]
+        kinds = ahocorasick_rs.MatchKind
+        self._automaton = self._longest = None
+        if patterns:
+            self._automaton = ahocorasick_rs.AhoCorasick(patterns, matchkind=kinds.Standard)
+            self._longest = ahocorasick_rs.AhoCorasick(patterns, matchkind=kinds.LeftmostLongest)
+
+    # The automata do not pickle (tagging sends the data to its worker processes): the
+    # spellings travel, and the automata are built again where they arrive.
+    def __getstate__(self) -> list[tuple[str, str]]:
+        return self._pairs
+
+    def __setstate__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+        self._compile()
 
     def __bool__(self) -> bool:
         return self._automaton is not None
@@ -54,6 +65,19 @@ class PhraseScanner:
     def scan(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, phrase) of every whole-word find in ``text``, left to right, none
         overlapping: at each start the longest, then on from its end."""
+        if self._longest is None:
+            return []
+        # Leftmost-longest finds are the answer when each of them is a whole word (then no
+        # other find could come first); only otherwise are all finds weighed.
+        haystack = text.replace("\n", " ") if "\n" in text else text
+        finds = self._longest.find_matches_as_indexes(haystack)
+        size = len(haystack)
+        if all(
+            (start == 0 or not haystack[start - 1].isalnum())
+            and (end == size or not haystack[end].isalnum())
+            for _index, start, end in finds
+        ):
+            return [(start, end, self._phrase_of[index]) for index, start, end in finds]
         out: list[tuple[int, int, str]] = []
         taken = 0
         for start, neg_end, index in self._finds(text):

@@ -27,9 +27,9 @@ from bot.vietnamese.topicspec import (
     TaxonomyDraft,
     Topic,
 )
-from bot.vietnamese.topictagger import TopicTagger, key_of, text_key
+from bot.vietnamese.topictagger import TopicTagger, key_of
 
-__all__ = ["Topic", "TopicResolution", "Topics", "default_topics", "text_key"]
+__all__ = ["Topic", "TopicResolution", "Topics", "default_topics"]
 
 
 @dataclass(frozen=True)
@@ -123,9 +123,9 @@ class Topics:
     def tag_clean(self, cleaned: str, *, key: str | None = None) -> list[str]:
         """``tag`` of text already through ``textnorm.clean``.
 
-        ``key``: ``text_key(retone(cleaned.lower()))``, given only when ``cleaned.lower()`` is
-        plain (``textnorm.is_plain``). For callers that hold these already (classification
-        computes them once per item).
+        ``key``: ``retone(cleaned.lower())``, given only when ``cleaned.lower()`` is plain
+        (``textnorm.is_plain``). For callers that hold it already (classification computes it
+        once per item).
         """
         if not cleaned.strip() or self._tagger.empty:
             return []

@@ -9,6 +9,7 @@ are matched case-sensitively on the text itself.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from bisect import bisect_right
@@ -25,14 +26,15 @@ _WORD = re.compile(r"\w+")
 _SPACE_AROUND_PUNCT = re.compile(r"\s*([^\w\s])\s*")
 _SPACES = re.compile(r"\s+")
 _DASH = re.compile(r"[\u2010-\u2014\u2212]")
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"  # "-" in a phrase matches any of them
 
 
 # --------------------------------------------------------------------------- text keys
 
 
 def _token_key(token: str) -> str:
-    """Key of one space-separated token: accent_key per word, every dash as "-"."""
-    return _DASH.sub("-", _WORD.sub(_word_key, token))
+    """Key of one space-separated token: accent_key per word."""
+    return _WORD.sub(_word_key, token)
 
 
 def _word_key(match: re.Match[str]) -> str:
@@ -43,19 +45,15 @@ _TOKEN_KEYS = TokenMemo(_token_key)  # the digests' vocabulary is small
 
 
 def key_of(text: str) -> str:
-    """accent_key of NFC text, token by token, dashes made "-"; keeps the length of ``text``."""
+    """accent_key of NFC text, token by token; keeps the length of ``text``.
+
+    Plain text (``textnorm.is_plain``) keys as ``retone(text.lower())``, which
+    ``Topics.tag_clean`` also takes from callers that hold it.
+    """
     lowered = text.lower()
     if is_plain(lowered):  # the usual case: one pass over the whole text gives the same key
-        return text_key(retone(lowered))
+        return retone(lowered)
     return " ".join(map(_TOKEN_KEYS.__getitem__, lowered.split(" ")))
-
-
-def text_key(retoned: str) -> str:
-    """What phrases are matched against, from ``retone(text.lower())`` of plain clean text.
-
-    ``Topics.tag_clean`` takes it (see ``textnorm.is_plain``); other text goes through ``tag``.
-    """
-    return _DASH.sub("-", retoned)
 
 
 def _canon(text: str) -> str:
@@ -78,7 +76,18 @@ def is_case_sensitive(phrase: str) -> bool:
 def phrase_key(phrase: str) -> str:
     """What a phrase is matched as: its accent key, or itself for a case-sensitive acronym."""
     cleaned = clean(phrase)
-    return _canon(cleaned if is_case_sensitive(cleaned) else key_of(cleaned))
+    return _canon(cleaned if is_case_sensitive(cleaned) else _DASH.sub("-", key_of(cleaned)))
+
+
+def _spellings(key: str) -> list[str]:
+    """How a phrase key may be written in a text's key: punctuation spaced either way, and
+    every kind of dash where it has "-"."""
+    out = []
+    for spaced in sorted(spaced_punctuation(key)):
+        parts = spaced.split("-")
+        out += [parts[0] + "".join(d + part for d, part in zip(dashes, parts[1:], strict=True))
+                for dashes in itertools.product(_DASHES, repeat=len(parts) - 1)]
+    return out
 
 
 def _fragment(ch: str) -> str:
@@ -122,7 +131,7 @@ class TopicTagger:
                 (cs if is_case_sensitive(clean(phrase)) else ci)[phrase_key(phrase)] = []
         self._ci: dict[str, Targets] = {k: tuple(v) for k, v in ci.items()}
         self._cs: dict[str, Targets] = {k: tuple(v) for k, v in cs.items()}
-        self._ci_scan = PhraseScanner((s, k) for k in self._ci for s in sorted(spaced_punctuation(k)))
+        self._ci_scan = PhraseScanner((s, k) for k in self._ci for s in _spellings(k))
         cs_trie = WordTrie(_fragment).update(self._cs)
         self._cs_re = cs_trie.sparse_pattern() if cs_trie else None
 
