@@ -224,6 +224,8 @@ class PlaceFinder:
                 mentions.append(mention)
         return self._resolve(mentions, ambiguous) if ambiguous else mentions
 
+    # The same few names come back in item after item: a lookup is worked out once.
+    @functools.lru_cache(maxsize=1 << 16)  # noqa: B019 (one finder per process, kept for good)
     def _lookup(self, name: str, surface: str) -> tuple[str, list[str]] | None:
         """(level, province slugs) of a matched name, or None when its capitals are wrong."""
         entry = self._index.get(canonical(name))
