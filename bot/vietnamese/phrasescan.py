@@ -69,14 +69,9 @@ class PhraseScanner:
             return []
         # Leftmost-longest finds are the answer when each of them is a whole word (then no
         # other find could come first); only otherwise are all finds weighed.
-        haystack = text.replace("\n", " ") if "\n" in text else text
+        haystack = _haystack(text)
         finds = self._longest.find_matches_as_indexes(haystack)
-        size = len(haystack)
-        if all(
-            (start == 0 or not haystack[start - 1].isalnum())
-            and (end == size or not haystack[end].isalnum())
-            for _index, start, end in finds
-        ):
+        if all(_whole_word(haystack, start, end) for _index, start, end in finds):
             return [(start, end, self._phrase_of[index]) for index, start, end in finds]
         out: list[tuple[int, int, str]] = []
         taken = 0
@@ -94,14 +89,21 @@ class PhraseScanner:
         """(start, -end, pattern index) of every whole-word find, in order."""
         if self._automaton is None:
             return []
-        haystack = text.replace("\n", " ") if "\n" in text else text
+        haystack = _haystack(text)
         finds = self._automaton.find_matches_as_indexes(haystack, overlapping=True)
-        if not finds:
-            return []
-        size = len(haystack)
-        # A word is letters and digits: a find must not start or end inside one.
         return sorted(
             (start, -end, index) for index, start, end in finds
-            if (start == 0 or not haystack[start - 1].isalnum())
-            and (end == size or not haystack[end].isalnum())
+            if _whole_word(haystack, start, end)
         )
+
+
+def _haystack(text: str) -> str:
+    """What the automata read: ``text`` with line breaks as spaces (same length)."""
+    return text.replace("\n", " ") if "\n" in text else text
+
+
+def _whole_word(haystack: str, start: int, end: int) -> bool:
+    """A word is letters and digits: a find must not start or end inside one."""
+    return (start == 0 or not haystack[start - 1].isalnum()) and (
+        end == len(haystack) or not haystack[end].isalnum()
+    )

@@ -2,8 +2,7 @@
 
 One regex (``wordtrie``) holds every spelling; an Aho-Corasick scan (``phrasescan``) of the
 spellings and kind words says where it may match, so the regex runs only there. It matches
-accented names only (plus a few ASCII
-codes such as "TPHCM"), at word boundaries, with tone marks in either placement style:
+accented names only (plus a few ASCII codes such as "TPHCM"), at word boundaries, with tone marks in either placement style:
 unaccented matching would read "làm đồng" as Lâm Đồng. Capitalised name tokens must be
 capitalised in the text too ("hòa bình" is peace, "Hòa Bình" the province).
 

@@ -3,8 +3,8 @@
 Every phrase found counts ``weight × (1 + ln(occurrences))``, times ``lead_bonus`` when it also
 occurs in the lead (first line or first sentence). Where phrases overlap the longest one wins.
 Phrases are matched as whole words on ``accent_key`` (case and tone-mark placement do not
-matter, accents do), all in one pass (``phrasescan``); ALL-CAPS phrases of at most three characters ("AI", "SOC", "IOC", "5G")
-are matched case-sensitively on the text itself.
+matter, accents do), all in one pass (``phrasescan``); ALL-CAPS phrases of at most three
+characters ("AI", "SOC", "IOC", "5G") are matched case-sensitively on the text itself.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ LEAD_MAX_CHARS = 300
 _WORD = re.compile(r"\w+")
 _SPACE_AROUND_PUNCT = re.compile(r"\s*([^\w\s])\s*")
 _SPACES = re.compile(r"\s+")
-_DASH = re.compile(r"[\u2010-\u2014\u2212]")
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"  # "-" in a phrase matches any of them
+_DASH = re.compile(f"[{re.escape(_DASHES[1:])}]")  # how a phrase's dashes become "-"
 
 
 # --------------------------------------------------------------------------- text keys
