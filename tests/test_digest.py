@@ -514,3 +514,19 @@ def test_split_never_raises_on_html(parts, title):
 def test_clean_is_idempotent(text):
     # clean() returns already-clean text as it is: the fast path every stage relies on.
     assert clean(clean(text)) == clean(text)
+
+
+_ODD_TEXT = st.text(
+    alphabet=st.sampled_from("ab Đ\u00d0\u00f0\u00a0\u200b\ufeff\t\r\n\u3000\u0301o\u2003.-:•"),
+    max_size=40,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_HTML_BITS, _ODD_TEXT, st.text(max_size=12)), max_size=40), _ODD_TEXT)
+def test_split_gives_clean_text(parts, title):
+    # Tagging takes split_entry's titles and bodies as they are, without cleaning them again.
+    for content in ("".join(parts), "\n".join(parts)):
+        for item in split_entry(text_entry(content, title=title)).items:
+            assert clean(item.title) == item.title
+            assert clean(item.body) == item.body

@@ -75,8 +75,15 @@ def classify(
     default_province: str | None = None,
 ) -> TaggedItem:
     """Provinces (primary, mentioned, current units) and topics of one raw item."""
-    title = clean(raw.title)
-    body = clean(raw.body)
+    return _tag(raw, clean(raw.title), clean(raw.body), gazetteer=gazetteer, topics=topics,
+                default_province=default_province)
+
+
+def _tag(
+    raw: RawItem, title: str, body: str, *, gazetteer: Gazetteer, topics: Topics,
+    default_province: str | None,
+) -> TaggedItem:
+    """``classify`` of an item whose title and body are clean text (``textnorm.clean``)."""
     views = _Views(body)  # lower-cased once, for provinces, topics and the id
     from_body = _title_is_from_body(title, body)
     choice = _provinces(title, body, views, from_body, gazetteer, default_province)
@@ -115,12 +122,9 @@ def classify_entry(
     out: list[TaggedItem] = []
     seen: set[str] = set()
     for raw in digest.items:
-        tagged = classify(
-            raw,
-            gazetteer=gazetteer,
-            topics=topics,
-            default_province=default_province,
-        )
+        # split_entry gives clean text (each line ``htmltext.squash``ed): not cleaned again.
+        tagged = _tag(raw, raw.title, raw.body, gazetteer=gazetteer, topics=topics,
+                      default_province=default_province)
         if tagged.item_id not in seen:
             seen.add(tagged.item_id)
             out.append(tagged)

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from html.parser import HTMLParser
 
+from bot.vietnamese.textnorm import fix_eth
+
 BULLET = re.compile(
     r"^(?:[-–—•·▪●◦‣∙](?:\s+|(?=[^\W\d_]))|[+*]\s+|\d{1,2}[.)]\s+|\(\d{1,2}\)\s+)"
 )
@@ -54,7 +56,10 @@ _ODD_SPACES = ("\u200b", "\ufeff")  # not whitespace to str.split(), spaces to t
 
 
 def squash(text: str) -> str:
-    """One line of NFC text with single plain spaces: ``clean`` for a paragraph, but fast."""
+    """One line of NFC text with single plain spaces: ``clean`` for a paragraph, but fast.
+
+    What it gives back is clean (``clean`` would change nothing), so the items made of such
+    lines need no cleaning again."""
     # isprintable() is False for every white space but " " (and for the odd spaces), so such
     # a text is already one line with single spaces (the usual case: skip the split and join).
     if (
@@ -64,13 +69,13 @@ def squash(text: str) -> str:
         and text[-1:] != " "
         and unicodedata.is_normalized("NFC", text)
     ):
-        return text
+        return fix_eth(text)
     text = " ".join(text.split())
     if any(ch in text for ch in _ODD_SPACES):
         text = " ".join(text.replace("\u200b", " ").replace("\ufeff", " ").split())
     if not unicodedata.is_normalized("NFC", text):
         text = " ".join(unicodedata.normalize("NFC", text).split())
-    return text
+    return fix_eth(text)
 
 
 _BLOCK_TAGS = frozenset(

@@ -38,7 +38,7 @@ from bot.core.models import FeedEntry, Period, TaggedItem
 from bot.intake import memory
 from bot.intake.classify import classify_entry
 from bot.intake.feeds import parse_feed_bytes
-from bot.vietnamese.textnorm import fold
+from bot.vietnamese.textnorm import fold_clean
 from storage.items import ItemRows, item_rows
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -314,7 +314,8 @@ class _Job:
         if not self.as_rows:
             return items, periods
         current_of = lambda slug: gazetteer.current_of(slug).slug  # noqa: E731
-        return item_rows(items, current_of=current_of, fold=fold), periods
+        # A tagged item's title and body are clean text already (``classify``).
+        return item_rows(items, current_of=current_of, fold=fold_clean), periods
 
 
 def _chunked(entries: Sequence[FeedEntry], workers: int) -> Iterator[list[FeedEntry]]:

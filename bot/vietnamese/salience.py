@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.vietnamese.units import Mention
 
@@ -26,9 +26,10 @@ _CLAUSE_END = re.compile(r"[.,;:!?()\n]")
 _LIST_GAP = re.compile(r"\s*(?:,\s*(?:và\s+)?|và\s+|[-–—]\s*)(?:(?:tỉnh|thành phố|TP\.?)\s+)?$")
 
 
-@dataclass(frozen=True)
-class Cited:
+class Cited(NamedTuple):
     """One mention, weighed: how much it says the item is about ``slug``, and why."""
+
+    # A named tuple for the reason ``units.Mention`` is one.
 
     slug: str
     weight: float

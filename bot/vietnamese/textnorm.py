@@ -38,9 +38,7 @@ def clean(text: str) -> str:
     if _is_clean(text):  # most text is cleaned more than once on its way: skip the work
         return text
     # Each step is one pass in C; this runs on every item of every feed.
-    text = unicodedata.normalize("NFC", text)
-    if "\u00d0" in text or "\u00f0" in text:
-        text = text.translate(_ETH)
+    text = fix_eth(unicodedata.normalize("NFC", text))
     text = _ODD_SPACES.sub(" ", text)
     if "  " in text:
         text = _SPACE_RUNS.sub(" ", text)
@@ -50,6 +48,13 @@ def clean(text: str) -> str:
 
 
 _ETH = str.maketrans("\u00d0\u00f0", "Đđ")
+
+
+def fix_eth(text: str) -> str:
+    """The Icelandic eth ("Ð", "ð"), which legacy Vietnamese fonts type for "Đ", as "Đ"/"đ"."""
+    if "\u00d0" in text or "\u00f0" in text:
+        return text.translate(_ETH)
+    return text
 
 
 def _is_clean(text: str) -> bool:
@@ -120,12 +125,16 @@ def is_plain(lowered: str) -> bool:
 
 def fold(text: str) -> str:
     """Lower-cased text without any diacritics; đ folds to d."""
+    return fold_clean(clean(text))
+
+
+def fold_clean(cleaned: str) -> str:
+    """``fold`` of text already through ``clean`` (a tagged item's title and body)."""
     # This runs on every stored item (the search copy). Folding works character by character:
     # Vietnamese text goes through a one-byte code page (Vietnamese letters, common
     # punctuation), the letters fold in the byte string and come back, all in C. Anything
     # else folds word by word (nothing in folding looks across a space) with a cache, as a
     # feed's vocabulary is small.
-    cleaned = clean(text)
     try:
         encoded = codecs.charmap_encode(cleaned.lower(), "strict", _FOLD_ENCODING)[0]
     except UnicodeEncodeError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 NATIONAL = "toan-quoc"
 
@@ -29,13 +30,15 @@ class Unit:
     old_name: str | None = None  # 63-era name when it differs ("Thừa Thiên Huế" for hue)
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
     """A unit named in a text; offsets index ``textnorm.clean(text)``.
 
     ``level`` says how: "province" (its own name), or through one of its "district"s or
     "town"s (63-era) or "commune"s (34-era), the kind word included in ``surface``.
     """
+
+    # A named tuple, not a frozen dataclass: just as immutable, and made several times faster
+    # (every item of every feed makes a few).
 
     slug: str
     start: int
