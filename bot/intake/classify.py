@@ -187,7 +187,9 @@ def _provinces(
              whole_is_heading=True)
     if body:
         head_end, sentence_end = lead_spans(body)
-        cite(body, gazetteer.find_in_clean(body, lowered=views.lowered),
+        # The retoned text: the same places as in the lower-cased one, and the text the topic
+        # scan reads too, which then shares its conversion for the scanners (ahocorasick_rs).
+        cite(body, gazetteer.find_in_clean(body, lowered=views.retoned),
              heading_end=head_end, lead_end=sentence_end)
     national = any(c.role == "location" for c in cited) and (
         salience.national_scope(title) or salience.national_scope(views.lowered)

@@ -91,13 +91,13 @@ class _Once:
     """Lets each item id and each period through once, part after part."""
 
     def __init__(self) -> None:
-        self._periods: list[Period] = []
+        self._periods: set[Period] = set()
         self._ids: set[str] = set()
 
     def new(self, items: Sequence[TaggedItem], periods: Sequence[Period]) -> Tagged:
         """The items and periods of these not seen before."""
         new_periods = [p for p in dict.fromkeys(periods) if p not in self._periods]
-        self._periods += new_periods
+        self._periods.update(new_periods)
         new_items = []
         for item in items:
             if item.item_id not in self._ids:

@@ -174,7 +174,8 @@ class Gazetteer:
     def find_in_clean(self, cleaned: str, *, lowered: str | None = None) -> list[Mention]:
         """``find_in_text`` of text already through ``textnorm.clean``.
 
-        ``lowered`` is ``cleaned.lower()``, for callers that hold it already (classification
+        ``lowered`` is ``cleaned.lower()`` or ``textnorm.retone`` of it (every tone placement
+        is matched, so both find the same), for callers that hold it already (classification
         computes it once per item).
         """
         return self._finder.find(cleaned, lowered=lowered)
