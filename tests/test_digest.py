@@ -530,3 +530,17 @@ def test_split_gives_clean_text(parts, title):
         for item in split_entry(text_entry(content, title=title)).items:
             assert clean(item.title) == item.title
             assert clean(item.body) == item.body
+
+
+def test_glued_items_are_cut_only_at_a_heading(gaz):
+    # Two items glued twice over in one paragraph; "TP.HCM" and "Postmart.vn" are glued dots
+    # too, but no heading follows them within a heading's length, so nothing is cut there.
+    content = (
+        "<p>- Cà Mau: Bưu điện tỉnh bán nông sản trên Postmart.vn cho 300 hộ dân ở các xã ven "
+        "biển, theo mô hình đã làm ở TP.HCM từ năm ngoái, kết quả được báo cáo như sau: tăng "
+        "gấp đôi.Kon Tum: Sở KH&CN khai trương trung tâm giám sát an toàn thông tin.Yên Bái: "
+        "Phủ sóng 4G tới 98% thôn, bản.</p>"
+    )
+    items = split_entry(text_entry(content, title="Điểm tin tuần 3"), gazetteer=gaz).items
+    assert [i.body.split(":")[0] for i in items] == ["Cà Mau", "Kon Tum", "Yên Bái"]
+    assert "TP.HCM từ năm ngoái" in items[0].body and items[0].body.endswith("gấp đôi.")

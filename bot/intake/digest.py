@@ -15,6 +15,7 @@ none (a round-up). Anything else — a plain news article — becomes a single i
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -62,7 +63,9 @@ _SOURCE_LINE = re.compile(
 # A dot between two letters (the look-behind after the dot lets the engine skip to dots);
 # then checked for a heading after it.
 _GLUED = re.compile(r"[.!?…](?<=[^\W\d_][.!?…])(?=[^\W\d_])")
-_GLUED_HEADING = re.compile(r"[^\W\d_][^.:!?\n]{0,40}:\s")
+_GLUED_HEADING_MAX = 41  # characters of a glued heading, its first letter included
+_GLUED_HEADING = re.compile(rf"[^\W\d_][^.:!?\n]{{0,{_GLUED_HEADING_MAX - 1}}}:\s")
+_HEADING_COLON = re.compile(r":\s")
 _END_PUNCT = re.compile(r"[.!?…:;]$")
 
 
@@ -279,7 +282,7 @@ def _unglued(blocks: list[tuple[str, bool]], gazetteer: Gazetteer | None):
     for text, is_li in blocks:
         start = 0
         if gazetteer is not None:
-            for m in _GLUED.finditer(text):
+            for m in _glued_ends(text):
                 heading = _GLUED_HEADING.match(text, m.end())
                 if heading is None or not text[m.end()].isupper():
                     continue
@@ -289,6 +292,17 @@ def _unglued(blocks: list[tuple[str, bool]], gazetteer: Gazetteer | None):
                     start = m.end()
                     is_li = is_li or BULLET.match(text) is not None
         yield text[start:], is_li
+
+
+def _glued_ends(text: str) -> Iterator[re.Match[str]]:
+    """``_GLUED`` in ``text``, looked for only just before a ": " that a heading could end at
+    (most paragraphs have one colon, or none)."""
+    searched = 0
+    for colon in _HEADING_COLON.finditer(text):
+        # A heading is a letter and at most 40 more characters before its colon.
+        low = max(searched, colon.start() - _GLUED_HEADING_MAX - 1)
+        yield from _GLUED.finditer(text, low, colon.start())
+        searched = colon.start()
 
 
 def _is_continuation_opener(text: str) -> bool:

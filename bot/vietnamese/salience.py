@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bot.vietnamese.units import Mention
+from bot.vietnamese.wordtrie import WordTrie
 
 DATA_FILE = Path(__file__).parent / "data" / "salience.toml"
 
@@ -65,9 +66,10 @@ class Choice:
 
 
 def _words(values: Iterable[str], *, case_sensitive: bool = False) -> re.Pattern[str]:
-    ordered = sorted(values, key=len, reverse=True)
-    body = "|".join(re.escape(v if case_sensitive else v.lower()) for v in ordered)
-    return re.compile(f"(?<!\\w)(?:{body})(?!\\w)")
+    """The values as whole words, the longest first where several match; in the sparse form,
+    which the regex engine searches several times faster than a leading look-behind."""
+    trie = WordTrie(re.escape).update(v if case_sensitive else v.lower() for v in values if v)
+    return trie.sparse_pattern() if trie else re.compile(r"(?!)")  # no words: never matches
 
 
 class Salience:
