@@ -45,7 +45,12 @@ def _item_id(views: _Views) -> str:
         normalised = views.retoned.replace("\n", " ")
     else:
         normalised = " ".join(map(_TOKEN_KEYS.__getitem__, views.lowered.split()))
-    return hashlib.sha256(normalised.encode()).hexdigest()[:24]
+    digest = _SHA256.copy()  # a copy: looking the algorithm up again costs more than hashing
+    digest.update(normalised.encode())
+    return digest.hexdigest()[:24]
+
+
+_SHA256 = hashlib.sha256()
 
 
 class _Views:

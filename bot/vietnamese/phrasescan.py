@@ -83,18 +83,20 @@ class PhraseScanner:
 
     def starts(self, text: str) -> list[int]:
         """Where in ``text`` any phrase starts as a whole word, overlaps included, in order."""
-        return list(dict.fromkeys(start for start, _neg_end, _index in self._finds(text)))
+        return sorted({start for start, _end, _index in self._whole_finds(text)})
 
     def _finds(self, text: str) -> list[tuple[int, int, int]]:
         """(start, -end, pattern index) of every whole-word find, in order."""
+        return sorted((start, -end, index) for start, end, index in self._whole_finds(text))
+
+    def _whole_finds(self, text: str) -> list[tuple[int, int, int]]:
+        """(start, end, pattern index) of every whole-word find, overlaps included, unordered."""
         if self._automaton is None:
             return []
         haystack = _haystack(text)
         finds = self._automaton.find_matches_as_indexes(haystack, overlapping=True)
-        return sorted(
-            (start, -end, index) for index, start, end in finds
-            if _whole_word(haystack, start, end)
-        )
+        return [(start, end, index) for index, start, end in finds
+                if _whole_word(haystack, start, end)]
 
 
 def _haystack(text: str) -> str:
