@@ -23,6 +23,7 @@ from bot.delivery.instant import match_new_items
 from bot.delivery.recipient_cache import RecipientCache
 from bot.delivery.weekly import queue_due_summaries, schedule_weekly
 from bot.delivery.worker import DeliveryWorker
+from bot.intake import memory
 from bot.intake.ingest import IngestReport
 from bot.logsetup import setup_logging
 from bot.messengers.base import Messenger, StartFailed
@@ -182,6 +183,7 @@ async def run_app(config: Config) -> int:
         return EXIT_USAGE
     services = await open_services(config)
     app = App(config, services)
+    memory.keep_startup_objects()  # the reference data and the wiring live until the process ends
     try:
         await app.run()
     except (StartFailed, ListenFailed) as exc:

@@ -1,4 +1,5 @@
-"""Give the memory a large batch used back to the system, where the C library allows (glibc).
+"""Give the memory a large batch used back to the system, where the C library allows (glibc);
+keep what a long-running process loads once out of the garbage collector's way.
 
 By default glibc serves a large block (a feed's body, a batch's rows) from an mmap only until
 the first such block is freed; then it raises that threshold and serves the next ones from its
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
 
 M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
 MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's own starting value, now kept
@@ -41,3 +43,13 @@ def give_back_free_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+def keep_startup_objects() -> None:
+    """Move every object made so far out of the collector's generations, for good.
+
+    Called once the reference data is loaded (the gazetteer and topic tables: tens of thousands
+    of dicts, tuples and compiled patterns that live as long as the process), so that each full
+    collection, which a large batch of items sets off, no longer walks them all.
+    """
+    gc.freeze()

@@ -359,6 +359,7 @@ def _init_worker(gazetteer: Gazetteer | None, topics: Topics | None, lifeline: C
     memory.keep_large_blocks_apart()
     threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
     _worker.update(gazetteer=gazetteer, topics=topics)
+    memory.keep_startup_objects()
 
 
 def _exit_with_parent(lifeline: Connection) -> None:
