@@ -283,7 +283,7 @@ class Salience:
         run = [0] if mentions else []
         for i in range(1, len(mentions) + 1):
             joined = i < len(mentions) and _LIST_GAP.fullmatch(
-                text[mentions[i - 1].end:mentions[i].start]) is not None
+                text, mentions[i - 1].end, mentions[i].start) is not None
             if joined:
                 run.append(i)
                 continue
