@@ -63,7 +63,7 @@ def item_rows(
             period.start.isoformat() if period else None,
             period.end.isoformat() if period else None,
             period.week if period else None,
-            int(item.national), fold(f"{item.title}\n{item.body}"),
+            int(item.national), fold(item.search_text),
         ))
         for role, slugs in (("primary", item.primary), ("mentioned", item.mentioned)):
             provinces += [(item.item_id, slug, current_of(slug), role, position)

@@ -46,6 +46,13 @@ class RawItem:
     period: Period | None = None
 
 
+def title_is_from_body(title: str, body: str) -> bool:
+    """Whether the title is the start of the body: a digest item's first sentence, perhaps cut
+    short ("…"), rather than an article's headline of its own."""
+    stem = title.rstrip("…").rstrip()
+    return not stem or body.startswith(stem)
+
+
 @dataclass(frozen=True)
 class TaggedItem:
     """A raw item with its provinces and topics; what storage keeps and matching reads."""
@@ -68,3 +75,8 @@ class TaggedItem:
     @property
     def national(self) -> bool:
         return not self.primary
+
+    @property
+    def search_text(self) -> str:
+        """What full-text search reads: the title and the body, the title only once."""
+        return self.body if title_is_from_body(self.title, self.body) else f"{self.title}\n{self.body}"

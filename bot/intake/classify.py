@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from bot.core.models import FeedEntry, Period, RawItem, TaggedItem
+from bot.core.models import FeedEntry, Period, RawItem, TaggedItem, title_is_from_body
 from bot.intake.digest import split_entry
 from bot.vietnamese.salience import Choice, Cited, default_salience
 from bot.vietnamese.sentences import lead_spans
@@ -90,7 +90,7 @@ def _tag(
 ) -> TaggedItem:
     """``classify`` of an item whose title and body are clean text (``textnorm.clean``)."""
     views = _Views(body)  # lower-cased once, for provinces, topics and the id
-    from_body = _title_is_from_body(title, body)
+    from_body = title_is_from_body(title, body)
     choice = _provinces(title, body, views, from_body, gazetteer, default_province)
     primary, mentioned = choice.primary, choice.mentioned
     current = distinct_slugs(_current_slug(gazetteer, slug) for slug in primary)
@@ -145,7 +145,7 @@ def provinces_of(
     """The provinces an item is about, those it names in passing, and why (``evidence``)."""
     title, body = clean(title), clean(body)
     views = _Views(body)
-    return _provinces(title, body, views, _title_is_from_body(title, body), gazetteer,
+    return _provinces(title, body, views, title_is_from_body(title, body), gazetteer,
                       default_province, thorough=True)
 
 
@@ -204,11 +204,6 @@ def _provinces(
         return choice
     mentioned = tuple(s for s in choice.mentioned if s != default_province)
     return Choice((default_province,), mentioned, choice.cited, default_province)
-
-
-def _title_is_from_body(title: str, body: str) -> bool:
-    stem = title.rstrip("…").rstrip()
-    return not stem or body.startswith(stem)
 
 
 def _current_slug(gazetteer: Gazetteer, slug: str) -> str:
