@@ -136,7 +136,7 @@ def fold_clean(cleaned: str) -> str:
     # else folds word by word (nothing in folding looks across a space) with a cache, as a
     # feed's vocabulary is small.
     try:
-        encoded = codecs.charmap_encode(cleaned.lower(), "strict", _FOLD_ENCODING)[0]
+        encoded = codecs.charmap_encode(cleaned, "strict", _FOLD_ENCODING)[0]
     except UnicodeEncodeError:
         return " ".join(map(_FOLDED_TOKENS.__getitem__, cleaned.split(" ")))
     return codecs.charmap_decode(encoded.translate(_FOLD_BYTES), "strict", _FOLD_CODE_PAGE)[0]
@@ -170,22 +170,28 @@ _FOLDED_TOKENS = TokenMemo(lambda token: _fold_token(token))
 
 
 def _fold_code_page() -> tuple[str, bytes]:
-    """A one-byte code page for folding, and the byte table that folds its letters.
+    """A one-byte code page for folding, and the byte table that folds its characters.
 
-    ASCII, then lower-case Vietnamese letters and the punctuation of Vietnamese news. Each of
-    them folds to one character of the page (``_fold_token``: the same as in running text, as
-    none of them decomposes to anything but ASCII and combining marks).
+    Printable ASCII, NUL and the line break keep their byte values. The other ASCII control
+    characters (which clean text has only by accident) give theirs up, and Vietnamese letters,
+    small and capital, and the punctuation of Vietnamese news fill the page. Each character of
+    the page folds to one of the page (``_fold_token``: the same as in running text, as none of
+    them decomposes to anything but ASCII and combining marks), capitals to small letters, so
+    text folds without being lower-cased first.
     """
     letters = "àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ"
-    others = "çñüöäïëîûæøåß“”‘’‚„–—―‐‑…•·°×÷±²³½¼¾‰′″‹›«»§¶©®™€£¥¢¨´¬¿¡"
-    extra = letters + others
-    page = "".join(map(chr, range(128))) + extra
-    if len(page) > 256:
+    others = "“”‘’‚„–—―‐‑…•·°×±½‰«»©®™€"
+    # NUL keeps its byte too: codecs.charmap_build makes its fast table only for such a page.
+    kept = {i for i in range(128) if i in (0, 10) or 0x20 <= i < 0x7F}
+    free = [i for i in range(256) if i not in kept]
+    extra = letters + letters.upper() + others
+    if len(extra) > len(free):
         raise ValueError("the folding code page holds 256 characters at most")
+    chars = {i: chr(i) for i in kept} | dict(zip(free, extra, strict=False))
     # Unused byte values decode to private-use characters, which fold to themselves.
-    page += "".join(chr(0xE000 + i) for i in range(256 - len(page)))
-    table = bytearray(range(256))
-    for i, ch in enumerate(extra, start=128):
+    page = "".join(chars.get(i, chr(0xE000 + i)) for i in range(256))
+    table = bytearray(256)
+    for i, ch in enumerate(page):
         folded = _fold_token(ch)
         if len(folded) != 1:
             raise ValueError(f"{ch!r} folds to {folded!r}, not to one character")
