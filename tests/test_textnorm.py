@@ -1,4 +1,4 @@
-"""Folding: accent-free, lower-case text, however the text is written."""
+"""Folding (accent-free, lower-case text) and lower-casing, however the text is written."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.vietnamese.textnorm import clean, fold, fold_clean
+from bot.vietnamese.textnorm import clean, fold, fold_clean, is_plain, lowered_view
 
 
 def _reference_fold(text: str) -> str:
@@ -35,3 +35,10 @@ _ALPHABET = st.sampled_from(
 def test_fold_agrees_with_its_definition(text):
     assert fold(text) == _reference_fold(text)
     assert fold_clean(clean(text)) == fold(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=40) | st.text(max_size=40))
+def test_lowered_view_is_lower_and_is_plain(text):
+    cleaned = clean(text)
+    assert lowered_view(cleaned) == (cleaned.lower(), is_plain(cleaned.lower()))

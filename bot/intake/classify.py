@@ -19,7 +19,7 @@ from bot.core.models import FeedEntry, Period, RawItem, TaggedItem, title_is_fro
 from bot.intake.digest import split_entry
 from bot.vietnamese.salience import Choice, Cited, default_salience
 from bot.vietnamese.sentences import lead_spans
-from bot.vietnamese.textnorm import TokenMemo, accent_key, clean, is_plain, retone
+from bot.vietnamese.textnorm import TokenMemo, accent_key, clean, lowered_view, retone
 from bot.vietnamese.units import distinct_slugs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,8 +60,7 @@ class _Views:
 
     def __init__(self, cleaned: str) -> None:
         self.cleaned = cleaned
-        self.lowered = cleaned.lower()
-        self.plain = is_plain(self.lowered)
+        self.lowered, self.plain = lowered_view(cleaned)
         self._retoned: str | None = None
 
     @property
