@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 
@@ -70,7 +70,6 @@ class TaggedItem:
     seq: int | None = None  # arrival order, once stored
     stored_at: float | None = None  # Unix time first stored
     feed_id: int | None = None
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def national(self) -> bool:
