@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.vietnamese.gazetteer import Gazetteer
     from bot.vietnamese.topics import Topics
 
-__all__ = ["PARALLEL_MIN_ENTRIES", "PackedEntries", "TaggingPool", "tag_entries"]
+__all__ = ["PARALLEL_MIN_ENTRIES", "PackedEntries", "TaggingPool", "tag_entries", "tag_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,22 @@ def tag_entries(
         items += new_items
         periods += new_periods
     return items, periods
+
+
+def tag_rows(
+    entries: Sequence[FeedEntry],
+    *,
+    gazetteer: Gazetteer,
+    topics: Topics,
+    default_province: str | None = None,
+) -> tuple[ItemRows, list[Period]]:
+    """``tag_entries`` as the rows storage writes (``storage.items.item_rows``)."""
+    items, periods = tag_entries(
+        entries, gazetteer=gazetteer, topics=topics, default_province=default_province
+    )
+    current_of = lambda slug: gazetteer.current_of(slug).slug  # noqa: E731
+    # A tagged item's title and body are clean text already (``classify``).
+    return item_rows(items, current_of=current_of, fold=fold_clean), periods
 
 
 class _Once:
@@ -307,15 +323,9 @@ class _Job:
 
     def run(self, chunk: Chunk, gazetteer: Gazetteer, topics: Topics) -> tuple:
         """(tagged items or their rows, periods) of the chunk."""
-        items, periods = tag_entries(
-            _unpacked(chunk), gazetteer=gazetteer, topics=topics,
-            default_province=self.default_province,
-        )
-        if not self.as_rows:
-            return items, periods
-        current_of = lambda slug: gazetteer.current_of(slug).slug  # noqa: E731
-        # A tagged item's title and body are clean text already (``classify``).
-        return item_rows(items, current_of=current_of, fold=fold_clean), periods
+        tag = tag_rows if self.as_rows else tag_entries
+        return tag(_unpacked(chunk), gazetteer=gazetteer, topics=topics,
+                   default_province=self.default_province)
 
 
 def _chunked(entries: Sequence[FeedEntry], workers: int) -> Iterator[list[FeedEntry]]:
