@@ -216,11 +216,9 @@ class PlaceFinder:
             if not slugs:
                 continue  # a phrase that only looks like a place
             mention = Mention(slugs[0], start, end, surface, level)
-            if len({self._current[s] for s in slugs}) == 1 and len(slugs) == 1:
-                mentions.append(mention)
-            else:
+            mentions.append(mention)
+            if len(slugs) > 1:  # a locality name several provinces share: _resolve decides
                 ambiguous.append((mention, slugs))
-                mentions.append(mention)
         return self._resolve(mentions, ambiguous) if ambiguous else mentions
 
     # The same few names come back in item after item: a lookup is worked out once.
