@@ -14,6 +14,7 @@ import math
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
+from operator import itemgetter
 
 from bot.vietnamese.phrasescan import PhraseScanner, spaced_punctuation
 from bot.vietnamese.sentences import first_sentence_end
@@ -26,6 +27,7 @@ _WORD = re.compile(r"\w+")
 _SPACE_AROUND_PUNCT = re.compile(r"\s*([^\w\s])\s*")
 _SPACES = re.compile(r"\s+")
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"  # "-" in a phrase matches any of them
+_START = itemgetter(0)  # of a find: (start, end, phrase)
 _DASH = re.compile(f"[{re.escape(_DASHES[1:])}]")  # how a phrase's dashes become "-"
 
 
@@ -146,11 +148,8 @@ class TopicTagger:
         # (the order in which scores are summed, kept for bit-identical results).
         ci_hits: dict[str, list] = {}
         cs_hits: dict[str, list] = {}
-        starts: list[int] = []
-        ends: list[int] = []
-        for start, end, phrase in self._ci_scan.scan(key):  # the hot loop: _count inlined
-            starts.append(start)
-            ends.append(end)
+        finds = self._ci_scan.scan(key)
+        for start, _end, phrase in finds:  # the hot loop: _count inlined
             entry = ci_hits.get(phrase)
             if entry is None:
                 ci_hits[phrase] = [1, start < lead_end]
@@ -160,9 +159,9 @@ class TopicTagger:
         if self._cs_re is not None:
             aligned = len(key) == len(cleaned)
             for m in self._cs_re.finditer(cleaned):
-                if aligned and starts:  # skip an acronym inside a longer phrase ("camera AI")
-                    i = bisect_right(starts, m.start()) - 1
-                    if i >= 0 and ends[i] > m.start():
+                if aligned and finds:  # skip an acronym inside a longer phrase ("camera AI")
+                    i = bisect_right(finds, m.start(), key=_START) - 1
+                    if i >= 0 and finds[i][1] > m.start():
                         continue
                 _count(cs_hits, m.group(), m.start() < lead_end)
         totals: dict[str, float] = {}
