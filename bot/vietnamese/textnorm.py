@@ -147,8 +147,8 @@ def fold(text: str) -> str:
 def fold_clean(cleaned: str) -> str:
     """``fold`` of text already through ``clean`` (a tagged item's title and body)."""
     # This runs on every stored item (the search copy). Folding works character by character:
-    # Vietnamese text goes through a one-byte code page (Vietnamese letters, common
-    # punctuation), the letters fold in the byte string and come back, all in C. Anything
+    # Vietnamese text goes through a one-byte code page (Vietnamese letters small and capital,
+    # common punctuation), the letters fold in the byte string and come back, all in C. Anything
     # else folds word by word (nothing in folding looks across a space) with a cache, as a
     # feed's vocabulary is small.
     try:
