@@ -24,7 +24,7 @@ from bot.intake.htmltext import BULLET, IMAGE_NAME, content_blocks
 from bot.intake.period import parse_period, week_of
 from bot.vietnamese.gazetteer import Gazetteer
 from bot.vietnamese.salience import default_salience
-from bot.vietnamese.sentences import lead_spans, make_title, shorten
+from bot.vietnamese.sentences import HEADING_COLON, lead_spans, make_title, shorten
 from bot.vietnamese.textnorm import accent_key, cached_accent_key, clean, fold
 from bot.vietnamese.units import distinct_slugs
 
@@ -65,7 +65,6 @@ _SOURCE_LINE = re.compile(
 _GLUED = re.compile(r"[.!?…](?<=[^\W\d_][.!?…])(?=[^\W\d_])")
 _GLUED_HEADING_MAX = 41  # characters of a glued heading, its first letter included
 _GLUED_HEADING = re.compile(rf"[^\W\d_][^.:!?\n]{{0,{_GLUED_HEADING_MAX - 1}}}:\s")
-_HEADING_COLON = re.compile(r":\s")
 _END_PUNCT = re.compile(r"[.!?…:;]$")
 
 
@@ -298,7 +297,7 @@ def _glued_ends(text: str) -> Iterator[re.Match[str]]:
     """``_GLUED`` in ``text``, looked for only just before a ": " that a heading could end at
     (most paragraphs have one colon, or none)."""
     searched = 0
-    for colon in _HEADING_COLON.finditer(text):
+    for colon in HEADING_COLON.finditer(text):
         # A heading is a letter and at most 40 more characters before its colon.
         low = max(searched, colon.start() - _GLUED_HEADING_MAX - 1)
         yield from _GLUED.finditer(text, low, colon.start())

@@ -23,14 +23,14 @@ LEAD_PREFIX_MAX = 60  # "Sóc Trăng: …" — a heading before ":" at most this
 # what follows (see first_sentence_end).
 _END_CANDIDATE = re.compile(r"[.!?…]+[\"'”’»)\]]*")
 _OPENING = "\"'“‘«([-–—"
-_HEADING_COLON = re.compile(r":\s")
+HEADING_COLON = re.compile(r":\s")  # where a heading ("Sóc Trăng: …") ends
 
 
 def lead_spans(text: str) -> tuple[int, int]:
     """(heading end, first sentence end) of the first line; heading end is 0 without heading."""
     newline = text.find("\n")
     first_end = first_sentence_end(text if newline < 0 else text[:newline])
-    colon = _HEADING_COLON.search(text, 0, first_end)
+    colon = HEADING_COLON.search(text, 0, first_end)
     if colon is not None and 0 < colon.start() <= LEAD_PREFIX_MAX:
         return colon.start(), first_end
     return 0, first_end
